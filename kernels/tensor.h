@@ -1,0 +1,115 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+
+namespace ofa {
+
+// Storage is float32 today; the enum and per-dtype element size keep the door open for
+// bf16/fp16 without changing any signature.
+enum class DType : std::uint8_t { f32 };
+std::size_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);
+
+enum class Device : std::uint8_t { cpu, cuda };
+const char* device_name(Device device);
+
+// Row-major extents, at most 4 (NHWC activations, [Cout,K,K,Cin] weights).
+class Shape {
+ public:
+  static constexpr int kMaxRank = 4;
+
+  Shape() = default;
+  Shape(std::initializer_list<std::int64_t> dims);
+
+  int rank() const { return rank_; }
+  std::int64_t operator[](int axis) const { return dims_[static_cast<std::size_t>(axis)]; }
+  std::int64_t numel() const;
+  bool operator==(const Shape& other) const;
+  std::string str() const;
+
+ private:
+  std::array<std::int64_t, kMaxRank> dims_{};
+  int rank_ = 0;
+};
+
+// One allocation. Host memory is 64-byte aligned so a row of 16 floats fills a cache
+// line and AVX-512 loads of a contiguous tensor never split.
+class Storage {
+ public:
+  static constexpr std::size_t kAlignment = 64;
+
+  Storage(std::size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  std::size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t bytes_ = 0;
+  Device device_;
+};
+
+// A strided view into shared Storage. Copies share memory; clone() copies data.
+class Tensor {
+ public:
+  Tensor() = default;
+
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor full(const Shape& shape, float value);
+
+  bool defined() const { return storage_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  int rank() const { return shape_.rank(); }
+  std::int64_t dim(int axis) const { return shape_[axis]; }
+  std::int64_t stride(int axis) const { return strides_[static_cast<std::size_t>(axis)]; }
+  std::int64_t numel() const { return shape_.numel(); }
+  DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
+  bool is_contiguous() const;
+
+  // The active slice of a maximum-size tensor: the first sizes[i] entries along every
+  // axis, with the original strides (the leading dimension stays the maximum size).
+  Tensor prefix(const Shape& sizes) const;
+  Tensor prefix(int axis, std::int64_t count) const;
+  // Same storage, new extents; only for contiguous tensors.
+  Tensor reshape(const Shape& shape) const;
+  // Contiguous copy.
+  Tensor clone() const;
+
+  void fill(float value);
+  void copy_from(const Tensor& source);
+
+  float* f32();
+  const float* f32() const;
+  const void* raw() const;
+
+  // Bounds-checked element access for tests and reference loops, never hot paths.
+  float& at(std::initializer_list<std::int64_t> index);
+  float at(std::initializer_list<std::int64_t> index) const;
+
+  std::string describe() const;
+
+ private:
+  std::int64_t element_offset(std::initializer_list<std::int64_t> index) const;
+  template <class Visit>
+  void for_each_offset(Visit visit) const;
+
+  std::shared_ptr<Storage> storage_;
+  std::int64_t offset_ = 0;
+  Shape shape_;
+  std::array<std::int64_t, Shape::kMaxRank> strides_{};
+  DType dtype_ = DType::f32;
+  Device device_ = Device::cpu;
+};
+
+}  // namespace ofa

@@ -1,0 +1,72 @@
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "kernels/error.h"
+#include "kernels/threads.h"
+
+#ifdef OFA_WITH_BENCH
+#include <benchmark/benchmark.h>
+#endif
+
+namespace {
+
+#ifdef OFA_WITH_BENCH
+int run_op_benchmarks(const std::string& filter, int threads, const std::vector<std::string>& extra) {
+  ofa::set_num_threads(threads);
+  std::vector<std::string> args = {"ofa bench ops", "--benchmark_filter=" + filter};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return 2;
+  benchmark::AddCustomContext("threads", std::to_string(threads));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ofa: once-for-all supernets: train once, extract a subnet per device"};
+  app.require_subcommand(1);
+
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  CLI::App* bench_ops = bench->add_subcommand("ops", "Time every op's forward and backward at OFA MobileNetV3 block shapes");
+  std::string filter = ".";
+  int threads = 2;
+  bench_ops->add_option("--filter", filter, "Regular expression selecting benchmark cases")->capture_default_str();
+  bench_ops->add_option("--threads", threads, "Worker threads (OpenMP and OpenBLAS)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bench_ops->allow_extras();
+  bench_ops->footer("Other --benchmark_* flags (e.g. --benchmark_repetitions=5) pass through to Google Benchmark.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (bench_ops->parsed()) {
+#ifdef OFA_WITH_BENCH
+      return run_op_benchmarks(filter, threads, bench_ops->remaining());
+#else
+      std::fprintf(stderr, "ofa bench ops: this binary was built with -DOFA_BUILD_BENCH=OFF\n");
+      return 2;
+#endif
+    }
+  } catch (const ofa::Error& e) {
+    std::fprintf(stderr, "ofa: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
