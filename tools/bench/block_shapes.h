@@ -2,10 +2,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "kernels/tensor.h"
 
@@ -40,6 +42,36 @@ inline Tensor random_activation(const Shape& shape) {
   float* p = t.f32();
   for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dist(generator);
   return t;
+}
+
+// The elastic kernel sizes from the shape's K_max down to 3, as OFA-MobileNetV3 lists them.
+inline std::vector<std::int64_t> elastic_kernel_sizes(const BlockShape& s) {
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t k = s.max_kernel; k >= 3; k -= 2) sizes.push_back(k);
+  return sizes;
+}
+
+// One random [t*t, t*t] transformation matrix per step of `sizes`.
+inline std::vector<Tensor> random_transforms(const std::vector<std::int64_t>& sizes) {
+  std::vector<Tensor> transforms;
+  for (std::size_t step = 0; step + 1 < sizes.size(); ++step) {
+    const std::int64_t taps = sizes[step + 1] * sizes[step + 1];
+    transforms.push_back(random_activation({taps, taps}));
+  }
+  return transforms;
+}
+
+inline std::vector<Tensor> zeros_like(const std::vector<Tensor>& tensors) {
+  std::vector<Tensor> zeros;
+  for (const Tensor& t : tensors) zeros.push_back(Tensor::zeros(t.shape()));
+  return zeros;
+}
+
+// OFA's SE hidden width for `channels` inputs: make_divisible(channels / 4, 8).
+inline std::int64_t se_mid_channels(std::int64_t channels) {
+  const std::int64_t v = channels / 4;
+  const std::int64_t rounded = std::max<std::int64_t>(8, (v + 4) / 8 * 8);
+  return 10 * rounded < 9 * v ? rounded + 8 : rounded;
 }
 
 // GFLOP/s of an [m,k] x [k,n] product, so the op and the raw sgemm are read side by side.

@@ -1,0 +1,58 @@
+#include "kernels/ops/sgd.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "kernels/ops/checks.h"
+
+namespace ofa {
+namespace {
+
+void check_config(const char* op, const SgdConfig& config) {
+  OFA_CHECK(config.lr >= 0.0f && std::isfinite(config.lr), op, "lr must be set, finite and >= 0, got ", config.lr);
+  OFA_CHECK(config.momentum >= 0.0f && config.momentum < 1.0f, op, "momentum must be in [0, 1), got ",
+            config.momentum);
+  OFA_CHECK(config.weight_decay >= 0.0f && std::isfinite(config.weight_decay), op,
+            "weight_decay must be finite and >= 0, got ", config.weight_decay);
+}
+
+void check_parameter(const char* op, std::size_t index, const SgdParameter& p) {
+  const std::string name = "parameter " + std::to_string(index);
+  checks::contiguous(op, (name + " param").c_str(), p.param);
+  checks::contiguous(op, (name + " grad").c_str(), p.grad);
+  checks::contiguous(op, (name + " momentum_buffer").c_str(), p.momentum_buffer);
+  checks::shape(op, (name + " grad").c_str(), p.grad, p.param.shape());
+  checks::shape(op, (name + " momentum_buffer").c_str(), p.momentum_buffer, p.param.shape());
+}
+
+// Called inside the parallel region: the orphaned `omp for` splits this parameter across the
+// team, and `nowait` lets each thread go straight on to the next parameter (they are independent).
+void update_parameter(SgdParameter& p, const SgdConfig& config) {
+  float* w = p.param.f32();
+  float* buf = p.momentum_buffer.f32();
+  const float* g = p.grad.f32();
+  const std::int64_t count = p.param.numel();
+  const float decay = p.weight_decay ? config.weight_decay : 0.0f;
+  const float momentum = config.momentum, lr = config.lr;
+  const bool nesterov = config.nesterov;
+#pragma omp for simd schedule(static) nowait
+  for (std::int64_t i = 0; i < count; ++i) {
+    const float d = g[i] + decay * w[i];
+    const float velocity = momentum * buf[i] + d;
+    buf[i] = velocity;
+    w[i] -= lr * (nesterov ? d + momentum * velocity : velocity);
+  }
+}
+
+}  // namespace
+
+void sgd_step(std::span<SgdParameter> parameters, const SgdConfig& config) {
+  const char* op = "sgd_step";
+  check_config(op, config);
+  for (std::size_t i = 0; i < parameters.size(); ++i) check_parameter(op, i, parameters[i]);
+#pragma omp parallel
+  for (SgdParameter& p : parameters) update_parameter(p, config);
+}
+
+}  // namespace ofa
