@@ -7,6 +7,7 @@
 
 #include "kernels/error.h"
 #include "kernels/threads.h"
+#include "tools/info_command.h"
 
 #ifdef OFA_WITH_BENCH
 #include <benchmark/benchmark.h>
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   CLI::App app{"ofa: once-for-all supernets: train once, extract a subnet per device"};
   app.require_subcommand(1);
 
+  ofa::InfoCommand info(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
   CLI::App* bench_ops = bench->add_subcommand("ops", "Time every op's forward and backward at OFA MobileNetV3 block shapes");
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (info.parsed()) return info.run();
     if (bench_ops->parsed()) {
 #ifdef OFA_WITH_BENCH
       return run_op_benchmarks(filter, threads, bench_ops->remaining());

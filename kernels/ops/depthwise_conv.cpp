@@ -16,10 +16,14 @@ namespace {
 // The inner loops keep a tile of accumulators live across every tap, which the compiler only
 // holds in registers when each accumulator is one named vector; hence the GCC/Clang vector
 // extension over the contiguous channel axis rather than an `omp simd` loop over channels.
+// The width follows the widest vector registers the build targets, so a portable (non-native)
+// build gets SSE-sized vectors instead of AVX ones it would have to split.
 #if defined(__AVX512F__)
 constexpr std::int64_t kLanes = 16;
-#else
+#elif defined(__AVX__)
 constexpr std::int64_t kLanes = 8;
+#else
+constexpr std::int64_t kLanes = 4;
 #endif
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 

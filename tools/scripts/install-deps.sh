@@ -8,7 +8,9 @@ packages=(
   g++ cmake ninja-build pkg-config
   libopenblas-openmp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libturbojpeg0-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist
+  python3-venv  # tools/scripts/python-env.sh: the Python interoperability tests
   "$@"
 )
 

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/ops/batch_norm.h"
+#include "supernet/mbconv_block.h"
+#include "supernet/network_plan.h"
+#include "supernet/parameter.h"
+#include "supernet/scratch.h"
+
+// An OFA-MobileNetV3-style network over a NetworkPlan: stem conv, MBConv blocks, head (final
+// expand conv, global average pool, feature mix, dropout, classifier). Forward and backward run
+// the active configuration on views of the max-size weights; gradients accumulate into the
+// registered parameters until zero_grad().
+namespace ofa {
+
+struct HeadWeights {
+  Tensor stem;                   // [stem, K, K, in]
+  BatchNormParams stem_bn;       // [stem]
+  Tensor final_expand;           // [final, last block out]
+  BatchNormParams final_expand_bn;
+  Tensor feature_mix;            // [mix, final]
+  Tensor classifier;             // [classes, mix]
+  Tensor classifier_bias;        // [classes]
+};
+
+class Network {
+ public:
+  Network(NetworkPlan plan, std::uint64_t seed);
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  const NetworkPlan& plan() const { return plan_; }
+  void set_active(ActiveNetwork active);
+  const ActiveNetwork& active() const { return active_; }
+
+  // images: contiguous NHWC [N, H, W, in_channels]; returns logits [N, classes].
+  // Training mode uses batch statistics (and updates the running ones) and dropout drawn from
+  // (dropout_seed, dropout_stream); eval mode uses running statistics and no dropout.
+  const Tensor& forward(const Tensor& images, bool training, std::uint64_t dropout_seed = 0,
+                        std::uint64_t dropout_stream = 0);
+  // dlogits: [N, classes] of the last training forward. Accumulates gradients. The input
+  // gradient is not needed by training and is not computed.
+  void backward(const Tensor& dlogits);
+
+  ParameterList& parameters() { return parameters_; }
+  const ParameterList& parameters() const { return parameters_; }
+  void zero_grad();
+
+  std::vector<MBConvBlock>& blocks() { return blocks_; }
+  const std::vector<MBConvBlock>& blocks() const { return blocks_; }
+  HeadWeights& head() { return head_; }
+  const HeadWeights& head() const { return head_; }
+
+ private:
+  NetworkPlan plan_;
+  ActiveNetwork active_;
+  HeadWeights head_;
+  HeadWeights head_grads_;
+  std::vector<MBConvBlock> blocks_;
+  ParameterList parameters_;
+
+  // Saved between forward and backward.
+  Tensor images_;
+  std::vector<std::size_t> ran_;  // indices of the blocks the last forward ran, in order
+  Scratch stem_pre_, stem_out_, final_pre_, final_out_, pooled_, mix_pre_, mix_out_, dropped_, logits_;
+  BatchNormSaved stem_saved_, final_saved_;
+  float dropout_p_ = 0.0f;
+  std::uint64_t dropout_seed_ = 0, dropout_stream_ = 0;
+  Scratch grad_logits_in_, grad_mix_, grad_pooled_, grad_final_out_, grad_final_pre_, grad_stem_;
+};
+
+}  // namespace ofa
