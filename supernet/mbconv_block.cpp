@@ -39,11 +39,11 @@ void register_tensor(const std::string& name, const Tensor& value, bool weight_d
 }
 
 void batch_norm(const Tensor& x, BatchNormParams& params, Activation activation, bool training, Tensor& y,
-                BatchNormSaved& saved) {
+                BatchNormSaved& saved, const BatchNormConfig& config) {
   if (training)
-    batch_norm_train_forward(x, params, activation, y, saved);
+    batch_norm_train_forward(x, params, activation, y, saved, config);
   else
-    batch_norm_eval_forward(x, params, activation, y);
+    batch_norm_eval_forward(x, params, activation, y, config.eps);
 }
 
 BatchNormGrads bn_grads(BatchNormParams& grads) { return {grads.gamma, grads.beta}; }
@@ -99,7 +99,8 @@ void MBConvBlock::register_parameters(const std::string& prefix, ParameterList& 
   register_batch_norm(prefix + ".project_bn", weights_.project_bn, grads_.project_bn, list);
 }
 
-const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, bool training) {
+const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, bool training,
+                                   const BatchNormConfig& bn_config) {
   OFA_CHECK(x.rank() == 4 && x.dim(3) == plan_.in_channels, "MBConvBlock::forward", "expected input [N, H, W, ",
             plan_.in_channels, "], got ", x.describe());
   active_ = active;
@@ -113,7 +114,8 @@ const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, b
     Tensor& expanded = expanded_.shaped({n, h, w, mid});
     pointwise_conv_forward(x, weights_.expand, mid, expanded);
     if (training) expand_saved_ = BatchNormSaved::for_channels(mid);
-    batch_norm(expanded, weights_.expand_bn, act, training, expanded_act_.shaped({n, h, w, mid}), expand_saved_);
+    batch_norm(expanded, weights_.expand_bn, act, training, expanded_act_.shaped({n, h, w, mid}), expand_saved_,
+               bn_config);
     depthwise_in = &expanded_act_.get();
   }
   Tensor& depthwise = depthwise_.shaped({n, ho, wo, mid});
@@ -121,7 +123,7 @@ const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, b
                                  active.kernel, plan_.stride, depthwise);
   if (training) depthwise_saved_ = BatchNormSaved::for_channels(mid);
   Tensor& depthwise_act = depthwise_act_.shaped({n, ho, wo, mid});
-  batch_norm(depthwise, weights_.depthwise_bn, act, training, depthwise_act, depthwise_saved_);
+  batch_norm(depthwise, weights_.depthwise_bn, act, training, depthwise_act, depthwise_saved_, bn_config);
 
   const Tensor* project_in = &depthwise_act;
   if (plan_.squeeze_excite) {
@@ -134,7 +136,7 @@ const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, b
   pointwise_conv_forward(*project_in, weights_.project, plan_.out_channels, projected);
   if (training) project_saved_ = BatchNormSaved::for_channels(plan_.out_channels);
   Tensor& output = output_.shaped({n, ho, wo, plan_.out_channels});
-  batch_norm(projected, weights_.project_bn, Activation::none, training, output, project_saved_);
+  batch_norm(projected, weights_.project_bn, Activation::none, training, output, project_saved_, bn_config);
   if (plan_.residual()) residual_add_forward(x, output, output);
   return output;
 }

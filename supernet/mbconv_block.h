@@ -40,7 +40,7 @@ class MBConvBlock {
   void register_parameters(const std::string& prefix, ParameterList& list);
 
   // x: contiguous [N, H, W, in]. Training uses batch statistics and updates the running ones.
-  const Tensor& forward(const Tensor& x, const ActiveBlock& active, bool training);
+  const Tensor& forward(const Tensor& x, const ActiveBlock& active, bool training, const BatchNormConfig& bn_config);
   // dy: [N, Ho, Wo, out] of the last training forward; returns dx and accumulates gradients.
   const Tensor& backward(const Tensor& dy);
   // The output of the last forward.

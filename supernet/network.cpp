@@ -42,11 +42,11 @@ void register_batch_norm(const std::string& prefix, BatchNormParams& params, Bat
 }
 
 void batch_norm(const Tensor& x, BatchNormParams& params, Activation activation, bool training, Tensor& y,
-                BatchNormSaved& saved) {
+                BatchNormSaved& saved, const BatchNormConfig& config) {
   if (training)
-    batch_norm_train_forward(x, params, activation, y, saved);
+    batch_norm_train_forward(x, params, activation, y, saved, config);
   else
-    batch_norm_eval_forward(x, params, activation, y);
+    batch_norm_eval_forward(x, params, activation, y, config.eps);
 }
 
 }  // namespace
@@ -118,14 +118,14 @@ const Tensor& Network::forward(const Tensor& images, bool training, std::uint64_
   dense_conv_forward(images, head_.stem, plan_.stem_channels, plan_.stem_stride, stem_pre);
   if (training) stem_saved_ = BatchNormSaved::for_channels(plan_.stem_channels);
   Tensor& stem_out = stem_out_.shaped(stem_pre.shape());
-  batch_norm(stem_pre, head_.stem_bn, plan_.stem_activation, training, stem_out, stem_saved_);
+  batch_norm(stem_pre, head_.stem_bn, plan_.stem_activation, training, stem_out, stem_saved_, bn_config_);
 
   ran_.clear();
   const Tensor* x = &stem_out;
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     if (!block_runs(plan_, active_, b)) continue;
     ran_.push_back(b);
-    x = &blocks_[b].forward(*x, active_.blocks[b], training);
+    x = &blocks_[b].forward(*x, active_.blocks[b], training, bn_config_);
   }
 
   const Shape block_out = x->shape();
@@ -133,7 +133,7 @@ const Tensor& Network::forward(const Tensor& images, bool training, std::uint64_
   pointwise_conv_forward(*x, head_.final_expand, plan_.final_expand_channels, final_pre);
   if (training) final_saved_ = BatchNormSaved::for_channels(plan_.final_expand_channels);
   Tensor& final_out = final_out_.shaped(final_pre.shape());
-  batch_norm(final_pre, head_.final_expand_bn, plan_.head_activation, training, final_out, final_saved_);
+  batch_norm(final_pre, head_.final_expand_bn, plan_.head_activation, training, final_out, final_saved_, bn_config_);
   Tensor& pooled = pooled_.shaped({n, plan_.final_expand_channels});
   global_avg_pool_forward(final_out, pooled);
   Tensor& mix_pre = mix_pre_.shaped({n, plan_.feature_mix_channels});

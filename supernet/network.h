@@ -45,6 +45,11 @@ class Network {
   // gradient is not needed by training and is not computed.
   void backward(const Tensor& dlogits);
 
+  // Momentum of the running-statistics update in training forwards (BN recalibration sets
+  // 1 / (k + 1) for its k-th batch to average exactly).
+  void set_batch_norm_config(const BatchNormConfig& config) { bn_config_ = config; }
+  const BatchNormConfig& batch_norm_config() const { return bn_config_; }
+
   ParameterList& parameters() { return parameters_; }
   const ParameterList& parameters() const { return parameters_; }
   void zero_grad();
@@ -61,6 +66,7 @@ class Network {
   HeadWeights head_grads_;
   std::vector<MBConvBlock> blocks_;
   ParameterList parameters_;
+  BatchNormConfig bn_config_;
 
   // Saved between forward and backward.
   Tensor images_;

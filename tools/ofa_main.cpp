@@ -8,6 +8,7 @@
 #include "kernels/error.h"
 #include "kernels/threads.h"
 #include "tools/info_command.h"
+#include "tools/train_command.h"
 
 #ifdef OFA_WITH_BENCH
 #include <benchmark/benchmark.h>
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
   CLI::App app{"ofa: once-for-all supernets: train once, extract a subnet per device"};
   app.require_subcommand(1);
 
+  ofa::TrainCommand train(app);
+  ofa::EvalCommand eval(app);
   ofa::InfoCommand info(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
@@ -58,6 +61,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (train.parsed()) return train.run();
+    if (eval.parsed()) return eval.run();
     if (info.parsed()) return info.run();
     if (bench_ops->parsed()) {
 #ifdef OFA_WITH_BENCH

@@ -1,0 +1,330 @@
+#include "distill/recipe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/error.h"
+
+namespace ofa {
+
+// Generated at build time from distill/recipes/*.json (see distill/CMakeLists.txt):
+// (name, document) of every shipped recipe, sorted by name.
+namespace builtin {
+const std::vector<std::pair<std::string_view, std::string_view>>& recipe_documents();
+}
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string describe(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return concat(value.type_name(), ' ', text);
+}
+
+// Ratios are written as integers when they are, as the search-space files write them.
+json number_json(double value) {
+  if (value == std::floor(value) && std::abs(value) < 1e15) return static_cast<std::int64_t>(value);
+  return value;
+}
+
+bool is_int64(const json& value) {
+  return value.is_number_integer() &&
+         !(value.is_number_unsigned() && value.get<std::uint64_t>() > std::numeric_limits<std::int64_t>::max());
+}
+
+template <class T>
+std::string join(const std::vector<T>& values) {
+  std::string text;
+  for (const T& v : values) text += concat(text.empty() ? "" : ", ", v);
+  return text;
+}
+
+// One JSON object of the schema, read the way search spaces are (supernet/search_space.cpp):
+// unknown keys are rejected first, so a misspelt key reads as "unknown key" rather than being
+// silently replaced by its default; every error names the origin and the field's path. Unlike
+// a space, most recipe keys are optional: a getter without a fallback marks a required key.
+class ObjectReader {
+ public:
+  ObjectReader(const json& value, std::string path, const std::string& origin,
+               std::initializer_list<std::string_view> keys)
+      : value_(value), path_(std::move(path)), origin_(origin) {
+    if (!value_.is_object()) fail(origin_, path_.empty() ? "document" : path_, ": expected an object, got ", describe(value_));
+    for (const auto& item : value_.items())
+      if (std::find(keys.begin(), keys.end(), item.key()) == keys.end())
+        error(item.key(), "unknown key; expected only ", join(std::vector<std::string_view>(keys)));
+  }
+
+  std::string field(std::string_view key) const { return path_.empty() ? std::string(key) : concat(path_, '.', key); }
+
+  template <class... Parts>
+  [[noreturn]] void error(std::string_view key, Parts&&... parts) const {
+    fail(origin_, field(key), ": ", std::forward<Parts>(parts)...);
+  }
+
+  const json* find(std::string_view key) const {
+    const auto it = value_.find(key);
+    if (it != value_.end()) return &*it;
+    return nullptr;
+  }
+  const json& at(std::string_view key) const {
+    const json* value = find(key);
+    if (value == nullptr) error(key, "missing required key");
+    return *value;
+  }
+
+  std::int64_t integer(std::string_view key, std::optional<std::int64_t> fallback = std::nullopt) const {
+    if (fallback && find(key) == nullptr) return *fallback;
+    const json& value = at(key);
+    if (!is_int64(value)) error(key, "expected an integer, got ", describe(value));
+    return value.get<std::int64_t>();
+  }
+  double number(std::string_view key, std::optional<double> fallback = std::nullopt) const {
+    if (fallback && find(key) == nullptr) return *fallback;
+    const json& value = at(key);
+    if (!value.is_number() || !std::isfinite(value.get<double>())) error(key, "expected a number, got ", describe(value));
+    return value.get<double>();
+  }
+  bool boolean(std::string_view key, bool fallback) const {
+    if (find(key) == nullptr) return fallback;
+    const json& value = at(key);
+    if (!value.is_boolean()) error(key, "expected true or false, got ", describe(value));
+    return value.get<bool>();
+  }
+  std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt) const {
+    if (fallback && find(key) == nullptr) return *fallback;
+    const json& value = at(key);
+    if (!value.is_string() || (!fallback && value.get<std::string>().empty()))
+      error(key, "expected a", fallback ? "" : " non-empty", " string, got ", describe(value));
+    return value.get<std::string>();
+  }
+
+  // A list of elastic choices; empty or absent keeps the phase's default (see resolve_choices).
+  // The file may list values in any order; a duplicate is rejected as the likely typo it is.
+  template <class T>
+  std::vector<T> choices(std::string_view key) const {
+    const json* value = find(key);
+    if (value == nullptr) return {};
+    if (!value->is_array()) error(key, "expected a list, got ", describe(*value));
+    std::vector<T> list;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+      const json& item = (*value)[i];
+      const bool ok = std::is_integral_v<T> ? is_int64(item) : item.is_number() && std::isfinite(item.get<double>());
+      if (!ok || !(item.get<double>() > 0))
+        error(concat(key, '[', i, ']'), "expected a positive ", std::is_integral_v<T> ? "integer" : "number", ", got ",
+              describe(item));
+      list.push_back(item.get<T>());
+    }
+    std::sort(list.begin(), list.end());
+    const auto duplicate = std::adjacent_find(list.begin(), list.end());
+    if (duplicate != list.end()) error(key, "the value ", *duplicate, " is listed twice");
+    return list;
+  }
+
+ private:
+  const json& value_;
+  std::string path_;
+  const std::string& origin_;
+};
+
+SamplingRule read_sampling(const ObjectReader& reader) {
+  const std::string name = reader.string("sampling", "random");
+  if (name == "random") return SamplingRule::random;
+  if (name == "sandwich") return SamplingRule::sandwich;
+  reader.error("sampling", "unknown sampling rule '", name, "'; expected random or sandwich");
+}
+
+const char* sampling_name(SamplingRule rule) { return rule == SamplingRule::sandwich ? "sandwich" : "random"; }
+
+Phase read_phase(const json& value, std::size_t index, const std::string& origin) {
+  const ObjectReader r(value, concat("phases[", index, ']'), origin,
+                       {"name", "epochs", "lr", "warmup_epochs", "subnets_per_step", "sampling", "kd_ratio",
+                        "reorganize_channels", "kernel_sizes", "expand_ratios", "depths", "resolutions"});
+  Phase phase;
+  phase.name = r.string("name");
+  phase.epochs = r.number("epochs");
+  if (!(phase.epochs > 0)) r.error("epochs", "expected a positive number of epochs, got ", phase.epochs);
+  phase.lr = r.number("lr");
+  if (phase.lr < 0) r.error("lr", "expected a learning rate >= 0, got ", phase.lr);
+  phase.warmup_epochs = r.number("warmup_epochs", 0.0);
+  if (phase.warmup_epochs < 0 || phase.warmup_epochs > phase.epochs)
+    r.error("warmup_epochs", "expected a value in [0, epochs = ", phase.epochs, "], got ", phase.warmup_epochs);
+  phase.sampling = read_sampling(r);
+  phase.subnets_per_step = r.integer("subnets_per_step", 1);
+  const std::int64_t min_subnets = phase.sampling == SamplingRule::sandwich ? 2 : 1;
+  if (phase.subnets_per_step < min_subnets || phase.subnets_per_step > kMaxSubnetsPerStep)
+    r.error("subnets_per_step", "expected ", min_subnets, " to ", kMaxSubnetsPerStep,
+            min_subnets == 2 ? " (sandwich sampling trains the largest and the smallest every step)" : "", ", got ",
+            phase.subnets_per_step);
+  phase.kd_ratio = r.number("kd_ratio", 0.0);
+  if (phase.kd_ratio < 0) r.error("kd_ratio", "expected a distillation ratio >= 0, got ", phase.kd_ratio);
+  phase.reorganize_channels = r.boolean("reorganize_channels", false);
+  phase.choices.kernel_sizes = r.choices<std::int64_t>("kernel_sizes");
+  for (std::int64_t k : phase.choices.kernel_sizes)
+    if (k % 2 == 0) r.error("kernel_sizes", "expected odd kernel sizes, got ", k);
+  phase.choices.expand_ratios = r.choices<double>("expand_ratios");
+  phase.choices.depths = r.choices<std::int64_t>("depths");
+  phase.choices.resolutions = r.choices<std::int64_t>("resolutions");
+  return phase;
+}
+
+json phase_json(const Phase& phase) {
+  json expand = json::array();
+  for (double e : phase.choices.expand_ratios) expand.push_back(number_json(e));
+  return {{"name", phase.name},
+          {"epochs", number_json(phase.epochs)},
+          {"lr", phase.lr},
+          {"warmup_epochs", number_json(phase.warmup_epochs)},
+          {"subnets_per_step", phase.subnets_per_step},
+          {"sampling", sampling_name(phase.sampling)},
+          {"kd_ratio", phase.kd_ratio},
+          {"reorganize_channels", phase.reorganize_channels},
+          {"kernel_sizes", phase.choices.kernel_sizes},
+          {"expand_ratios", expand},
+          {"depths", phase.choices.depths},
+          {"resolutions", phase.choices.resolutions}};
+}
+
+// Every value of `chosen` must be one of the space's `allowed`.
+template <class T>
+void check_subset(const std::vector<T>& chosen, const std::vector<T>& allowed, const Recipe& recipe, std::size_t phase,
+                  const char* field, const SearchSpace& space) {
+  for (const T& value : chosen)
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end())
+      fail(recipe.origin.empty() ? recipe.name : recipe.origin, "phases[", phase, "].", field, ": ", value,
+           " is not in the space ", space.name, " (", join(allowed), ")");
+}
+
+Recipe parse_text(std::string_view text, const std::string& origin) {
+  json document;
+  try {
+    document = json::parse(text);
+  } catch (const json::parse_error& e) {
+    fail(origin, "not valid JSON: ", e.what());
+  }
+  return parse_recipe(document, origin);
+}
+
+}  // namespace
+
+json Recipe::to_json() const {
+  json phase_list = json::array();
+  for (const Phase& phase : phases) phase_list.push_back(phase_json(phase));
+  return {{"name", name},
+          {"description", description},
+          {"batch_size", batch_size},
+          {"momentum", momentum},
+          {"nesterov", nesterov},
+          {"weight_decay", weight_decay},
+          {"label_smoothing", label_smoothing},
+          {"kd_temperature", kd_temperature},
+          {"lr_warmup_start", lr_warmup_start},
+          {"train_images_per_epoch", train_images_per_epoch},
+          {"validation_images", validation_images},
+          {"bn_calibration_images", bn_calibration_images},
+          {"checkpoint_every_steps", checkpoint_every_steps},
+          {"log_every_steps", log_every_steps},
+          {"phases", phase_list}};
+}
+
+Recipe parse_recipe(const json& document, const std::string& origin) {
+  const ObjectReader r(document, "", origin,
+                       {"name", "description", "batch_size", "momentum", "nesterov", "weight_decay", "label_smoothing",
+                        "kd_temperature", "lr_warmup_start", "train_images_per_epoch", "validation_images",
+                        "bn_calibration_images", "checkpoint_every_steps", "log_every_steps", "phases"});
+  Recipe recipe;
+  recipe.name = r.string("name");
+  recipe.origin = origin;
+  recipe.description = r.string("description", "");
+  const auto positive = [&](std::string_view key, std::int64_t fallback) {
+    const std::int64_t v = r.integer(key, fallback);
+    if (v <= 0) r.error(key, "expected a positive integer, got ", v);
+    return v;
+  };
+  const auto non_negative = [&](std::string_view key, std::int64_t fallback) {
+    const std::int64_t v = r.integer(key, fallback);
+    if (v < 0) r.error(key, "expected an integer >= 0 (0: the default), got ", v);
+    return v;
+  };
+  recipe.batch_size = positive("batch_size", recipe.batch_size);
+  recipe.momentum = r.number("momentum", recipe.momentum);
+  if (recipe.momentum < 0 || recipe.momentum >= 1) r.error("momentum", "expected a value in [0, 1), got ", recipe.momentum);
+  recipe.nesterov = r.boolean("nesterov", recipe.nesterov);
+  recipe.weight_decay = r.number("weight_decay", recipe.weight_decay);
+  if (recipe.weight_decay < 0) r.error("weight_decay", "expected a value >= 0, got ", recipe.weight_decay);
+  recipe.label_smoothing = r.number("label_smoothing", recipe.label_smoothing);
+  if (recipe.label_smoothing < 0 || recipe.label_smoothing >= 1)
+    r.error("label_smoothing", "expected a value in [0, 1), got ", recipe.label_smoothing);
+  recipe.kd_temperature = r.number("kd_temperature", recipe.kd_temperature);
+  if (!(recipe.kd_temperature > 0)) r.error("kd_temperature", "expected a positive temperature, got ", recipe.kd_temperature);
+  recipe.lr_warmup_start = r.number("lr_warmup_start", recipe.lr_warmup_start);
+  if (recipe.lr_warmup_start < 0) r.error("lr_warmup_start", "expected a learning rate >= 0, got ", recipe.lr_warmup_start);
+  recipe.train_images_per_epoch = non_negative("train_images_per_epoch", recipe.train_images_per_epoch);
+  recipe.validation_images = non_negative("validation_images", recipe.validation_images);
+  recipe.bn_calibration_images = positive("bn_calibration_images", recipe.bn_calibration_images);
+  recipe.checkpoint_every_steps = positive("checkpoint_every_steps", recipe.checkpoint_every_steps);
+  recipe.log_every_steps = positive("log_every_steps", recipe.log_every_steps);
+
+  const json& phases = r.at("phases");
+  if (!phases.is_array() || phases.empty()) r.error("phases", "expected a non-empty list of phases, got ", describe(phases));
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    Phase phase = read_phase(phases[i], i, origin);
+    for (const Phase& earlier : recipe.phases)
+      if (earlier.name == phase.name)
+        fail(origin, "phases[", i, "].name: '", phase.name, "' is already the name of an earlier phase (the metrics log tells phases apart by name)");
+    recipe.phases.push_back(std::move(phase));
+  }
+  return recipe;
+}
+
+ElasticChoices resolve_choices(const ElasticChoices& choices, const SearchSpace& space) {
+  ElasticChoices resolved = choices;
+  if (resolved.kernel_sizes.empty()) resolved.kernel_sizes = {space.max_kernel()};
+  if (resolved.expand_ratios.empty()) resolved.expand_ratios = {space.max_expand()};
+  if (resolved.depths.empty()) resolved.depths = {space.max_depth()};
+  if (resolved.resolutions.empty()) resolved.resolutions = space.resolutions;
+  // Callers take front() and back() as the smallest and largest choice.
+  std::sort(resolved.kernel_sizes.begin(), resolved.kernel_sizes.end());
+  std::sort(resolved.expand_ratios.begin(), resolved.expand_ratios.end());
+  std::sort(resolved.depths.begin(), resolved.depths.end());
+  std::sort(resolved.resolutions.begin(), resolved.resolutions.end());
+  return resolved;
+}
+
+void validate_recipe(const Recipe& recipe, const SearchSpace& space) {
+  for (std::size_t p = 0; p < recipe.phases.size(); ++p) {
+    const ElasticChoices& c = recipe.phases[p].choices;
+    check_subset(c.kernel_sizes, space.kernel_sizes, recipe, p, "kernel_sizes", space);
+    check_subset(c.expand_ratios, space.expand_ratios, recipe, p, "expand_ratios", space);
+    check_subset(c.depths, space.depths, recipe, p, "depths", space);
+    check_subset(c.resolutions, space.resolutions, recipe, p, "resolutions", space);
+  }
+}
+
+std::vector<std::string> builtin_recipe_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, document] : builtin::recipe_documents()) names.emplace_back(name);
+  return names;
+}
+
+Recipe load_recipe(const std::string& name_or_path) {
+  for (const auto& [name, document] : builtin::recipe_documents())
+    if (name == name_or_path) return parse_text(document, concat("builtin:", name));
+  if (!std::filesystem::is_regular_file(name_or_path))
+    fail(name_or_path, "neither a shipped recipe (", join(builtin_recipe_names()), ") nor a readable JSON file");
+  std::ifstream in(name_or_path, std::ios::binary);
+  if (!in) fail(name_or_path, "cannot open the file");
+  return parse_text(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), name_or_path);
+}
+
+}  // namespace ofa

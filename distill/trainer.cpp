@@ -1,0 +1,392 @@
+#include "distill/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "distill/checkpoint.h"
+#include "distill/data/batch_loader.h"
+#include "distill/data/data_spec.h"
+#include "distill/data/validation_split.h"
+#include "distill/evaluation.h"
+#include "distill/lr_schedule.h"
+#include "distill/progress.h"
+#include "distill/recipe.h"
+#include "kernels/error.h"
+#include "kernels/ops/accuracy.h"
+#include "kernels/ops/cross_entropy.h"
+#include "kernels/ops/distillation.h"
+#include "kernels/ops/residual_add.h"
+#include "kernels/ops/sgd.h"
+#include "kernels/random.h"
+#include "kernels/threads.h"
+#include "supernet/atomic_file.h"
+#include "supernet/counting.h"
+#include "supernet/weight_file.h"
+
+namespace ofa {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Counter-based streams: every random choice is a pure function of (seed, stream, index).
+constexpr std::uint64_t kResolutionStream = 0x7265736fULL;
+constexpr std::uint64_t kValidationSubnetSeed = 0x76616c69ULL;
+constexpr std::uint64_t kSubnetsPerStepLimit = 64;
+constexpr std::uint64_t kTeacherDropoutStream = kSubnetsPerStepLimit - 1;
+
+std::string path_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+
+// The largest or smallest subnet within `choices` (already resolved to explicit lists).
+Subnet extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest) {
+  Subnet subnet = largest ? largest_subnet(space) : smallest_subnet(space);
+  for (auto& k : subnet.kernel) k = largest ? choices.kernel_sizes.back() : choices.kernel_sizes.front();
+  for (auto& e : subnet.expand) e = largest ? choices.expand_ratios.back() : choices.expand_ratios.front();
+  for (auto& d : subnet.depth) d = largest ? choices.depths.back() : choices.depths.front();
+  subnet.resolution = largest ? choices.resolutions.back() : choices.resolutions.front();
+  return subnet;
+}
+
+struct ValidationSubnet {
+  std::string name;
+  Subnet subnet;
+};
+
+std::vector<ValidationSubnet> validation_subnets(const SearchSpace& space) {
+  return {{"largest", largest_subnet(space)},
+          {"smallest", smallest_subnet(space)},
+          {"random0", sample_subnet(space, {}, kValidationSubnetSeed, 0)},
+          {"random1", sample_subnet(space, {}, kValidationSubnetSeed, 1)}};
+}
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainOptions& options);
+  nlohmann::json run();
+
+ private:
+  void open_run_directory();
+  void run_phase(std::size_t p);
+  void step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr);
+  void validate(std::size_t p, std::int64_t epoch);
+  nlohmann::json final_evaluation();
+  void write_checkpoint();
+  std::int64_t phase_steps(const Phase& phase) const;
+  std::int64_t resolution_at(std::size_t p, const ElasticChoices& choices, std::int64_t step) const;
+  double remaining_work() const;
+  double phase_step_cost(const Phase& phase) const;
+
+  TrainOptions options_;
+  DataSpec spec_;
+  DataProfile profile_;
+  Recipe recipe_;
+  SearchSpace space_;
+  TrainValidSplit split_;
+  std::shared_ptr<const Dataset> test_;
+  nlohmann::json identity_;
+  std::unique_ptr<Supernet> supernet_;
+  std::vector<Tensor> momentum_;
+  std::unique_ptr<ExtractedNetwork> teacher_;
+  TrainingPosition position_;
+  std::unique_ptr<BatchLoader> loader_;
+  std::unique_ptr<ProgressLog> log_;
+  std::int64_t steps_per_epoch_ = 0;
+
+  // Running means between log lines, and throughput.
+  double loss_sum_ = 0, accuracy_sum_ = 0;
+  std::int64_t logged_steps_ = 0;
+  std::chrono::steady_clock::time_point log_start_, run_start_;
+  double work_done_ = 0;
+};
+
+Trainer::Trainer(const TrainOptions& options) : options_(options) {
+  OFA_CHECK(!options_.out.empty(), "ofa train", "--out DIR is required");
+  set_num_threads(options_.threads);
+  spec_ = parse_data_spec(options_.data);
+  profile_ = data_profile(spec_);
+  const std::shared_ptr<const Dataset> train_full = open_dataset(spec_, DataSplit::train);
+  test_ = open_dataset(spec_, DataSplit::test);
+  space_ = load_search_space(options_.space).with_input_channels(train_full->channels());
+  OFA_CHECK(space_.num_classes == train_full->num_classes(), options_.space, "num_classes is ", space_.num_classes,
+            " but the data '", options_.data, "' has ", train_full->num_classes(), " classes");
+  recipe_ = load_recipe(options_.recipe);
+  validate_recipe(recipe_, space_);
+  const std::int64_t validation = recipe_.validation_images > 0
+                                      ? recipe_.validation_images
+                                      : default_validation_size(spec_, train_full->size());
+  split_ = split_validation(train_full, validation, options_.seed);
+  identity_ = {{"space", space_.to_json()}, {"recipe", recipe_.to_json()}, {"data", options_.data},
+               {"seed", options_.seed}};
+
+  LoaderOptions loader;
+  loader.batch_size = recipe_.batch_size;
+  loader.workers = options_.loader_workers;
+  loader.seed = options_.seed;
+  loader.augmentation = profile_.train_augmentation;
+  loader.normalization = profile_.normalization;
+  loader_ = std::make_unique<BatchLoader>(split_.train, loader);
+  steps_per_epoch_ = loader_->batches_per_epoch();
+  if (recipe_.train_images_per_epoch > 0)
+    steps_per_epoch_ =
+        std::clamp<std::int64_t>(recipe_.train_images_per_epoch / recipe_.batch_size, 1, steps_per_epoch_);
+
+  supernet_ = std::make_unique<Supernet>(space_, options_.seed);
+  for (const Parameter& p : supernet_->network().parameters().parameters)
+    momentum_.push_back(Tensor::zeros(p.value.shape()));
+  open_run_directory();
+}
+
+void Trainer::open_run_directory() {
+  const std::string run_json = path_in(options_.out, "run.json");
+  const std::string checkpoint = path_in(options_.out, "checkpoint.safetensors");
+  if (options_.resume) {
+    OFA_CHECK(fs::exists(run_json), options_.out, "has no run.json to resume; start without --resume");
+    std::ifstream in(run_json);
+    nlohmann::json saved;
+    try {
+      saved = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      fail(run_json, "is not valid JSON: ", e.what());
+    }
+    OFA_CHECK(saved == identity_, run_json,
+              "describes another run (space, recipe, data or seed differ from this command's); resume with the "
+              "same options or use another --out");
+    if (fs::exists(checkpoint)) {
+      TrainingState state{supernet_.get(), &momentum_, &teacher_, {}, identity_};
+      load_checkpoint(checkpoint, state);
+      position_ = state.position;
+    }
+  } else {
+    OFA_CHECK(!fs::exists(run_json), options_.out,
+              "already holds a run; pass --resume to continue it or choose another --out");
+    std::error_code error;
+    fs::create_directories(options_.out, error);
+    OFA_CHECK(!error, options_.out, "cannot create the run directory: ", error.message());
+    const std::string text = identity_.dump(2) + "\n";
+    write_file_atomically(run_json, std::as_bytes(std::span(text.data(), text.size())));
+  }
+  log_ = std::make_unique<ProgressLog>(path_in(options_.out, "metrics.jsonl"), stderr, isatty(fileno(stderr)) != 0);
+}
+
+std::int64_t Trainer::phase_steps(const Phase& phase) const {
+  return std::max<std::int64_t>(1, std::llround(phase.epochs * static_cast<double>(steps_per_epoch_)));
+}
+
+std::int64_t Trainer::resolution_at(std::size_t p, const ElasticChoices& choices, std::int64_t step) const {
+  const auto n = static_cast<double>(choices.resolutions.size());
+  const float u = uniform01(options_.seed, kResolutionStream + p, static_cast<std::uint64_t>(step));
+  const auto index = std::min(static_cast<std::size_t>(u * n), choices.resolutions.size() - 1);
+  return choices.resolutions[index];
+}
+
+double Trainer::phase_step_cost(const Phase& phase) const {
+  const bool teacher = phase.kd_ratio > 0 && phase.sampling == SamplingRule::random;
+  return static_cast<double>(phase.subnets_per_step) + (teacher ? 0.35 : 0.0);
+}
+
+double Trainer::remaining_work() const {
+  double work = 0;
+  for (std::size_t p = static_cast<std::size_t>(position_.phase); p < recipe_.phases.size(); ++p) {
+    const std::int64_t done = static_cast<std::int64_t>(p) == position_.phase ? position_.step : 0;
+    work += static_cast<double>(phase_steps(recipe_.phases[p]) - done) * phase_step_cost(recipe_.phases[p]);
+  }
+  return work;
+}
+
+void Trainer::write_checkpoint() {
+  TrainingState state{supernet_.get(), &momentum_, &teacher_, position_, identity_};
+  save_checkpoint(path_in(options_.out, "checkpoint.safetensors"), state);
+}
+
+void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr) {
+  Network& network = supernet_->network();
+  const auto global = static_cast<std::uint64_t>(position_.global_step);
+  const bool sandwich = phase.sampling == SamplingRule::sandwich;
+  const bool use_teacher = phase.kd_ratio > 0 && !sandwich;
+  const auto kd_ratio = static_cast<float>(phase.kd_ratio);
+  const auto smoothing = static_cast<float>(recipe_.label_smoothing);
+  const auto temperature = static_cast<float>(recipe_.kd_temperature);
+  Tensor soft_targets;
+  if (use_teacher)
+    soft_targets = teacher_->network->forward(batch.images, true, options_.seed,
+                                              global * kSubnetsPerStepLimit + kTeacherDropoutStream).clone();
+
+  network.zero_grad();
+  double first_loss = 0, first_accuracy = 0;
+  for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
+    Subnet subnet;
+    if (sandwich && k < 2)
+      subnet = extreme_subnet(space_, choices, k == 0);
+    else
+      subnet = sample_subnet(space_, choices, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
+    subnet.resolution = batch.resolution;
+    supernet_->set_active(subnet);
+    const Tensor& logits =
+        network.forward(batch.images, true, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
+    double loss = cross_entropy_forward(logits, batch.labels, smoothing);
+    Tensor dlogits = Tensor::empty(logits.shape());
+    cross_entropy_backward(logits, batch.labels, smoothing, 1.0f, dlogits);
+    const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
+    if (distil) {
+      loss += phase.kd_ratio * distillation_forward(logits, soft_targets, temperature);
+      Tensor dkd = Tensor::empty(logits.shape());
+      distillation_backward(logits, soft_targets, temperature, kd_ratio, dkd);
+      residual_add_forward(dlogits, dkd, dlogits);
+    }
+    OFA_CHECK(std::isfinite(loss), "ofa train",
+              concat("the loss became ", loss, " at step ", position_.global_step, " (phase '", phase.name,
+                     "', subnet ", subnet_to_json(subnet).dump(),
+                     "); stopping. The last good checkpoint is kept in ", options_.out,
+                     "; try a lower learning rate"));
+    if (k == 0) {
+      first_loss = loss;
+      first_accuracy = static_cast<double>(accuracy_counts(logits, batch.labels, 1).top1) /
+                       static_cast<double>(batch.labels.size());
+      if (sandwich) soft_targets = logits.clone();
+    }
+    network.backward(dlogits);
+  }
+
+  std::vector<SgdParameter> parameters;
+  const ParameterList& list = network.parameters();
+  for (std::size_t i = 0; i < list.parameters.size(); ++i)
+    parameters.push_back({list.parameters[i].value, list.parameters[i].grad, momentum_[i], list.parameters[i].weight_decay});
+  SgdConfig config;
+  config.lr = static_cast<float>(lr);
+  config.momentum = static_cast<float>(recipe_.momentum);
+  config.weight_decay = static_cast<float>(recipe_.weight_decay);
+  config.nesterov = recipe_.nesterov;
+  sgd_step(parameters, config);
+
+  loss_sum_ += first_loss;
+  accuracy_sum_ += first_accuracy;
+  ++logged_steps_;
+}
+
+void Trainer::validate(std::size_t p, std::int64_t epoch) {
+  nlohmann::json results = {{"phase", recipe_.phases[p].name}, {"epoch", epoch}, {"global_step", position_.global_step}};
+  for (const ValidationSubnet& v : validation_subnets(space_)) {
+    ExtractedNetwork subnet = extract_subnet(*supernet_, v.subnet);
+    recalibrate_batch_norm(*subnet.network, split_.train, profile_, v.subnet.resolution,
+                           recipe_.bn_calibration_images, options_.seed);
+    const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, v.subnet.resolution);
+    results[v.name] = {{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", v.subnet.resolution}};
+  }
+  log_->record("validation", results);
+}
+
+void Trainer::run_phase(std::size_t p) {
+  const Phase& phase = recipe_.phases[p];
+  const ElasticChoices choices = resolve_choices(phase.choices, space_);
+  const std::int64_t total = phase_steps(phase);
+  const std::int64_t warmup =
+      std::min<std::int64_t>(total, std::llround(phase.warmup_epochs * static_cast<double>(steps_per_epoch_)));
+  const std::int64_t epochs = (total + steps_per_epoch_ - 1) / steps_per_epoch_;
+  if (position_.step == 0) {
+    for (Tensor& m : momentum_) m.fill(0.0f);  // OFA builds a new optimiser for every phase
+    if (phase.reorganize_channels) supernet_->reorganize_channels();
+  }
+  if (phase.kd_ratio > 0 && phase.sampling == SamplingRule::random && !teacher_)
+    teacher_ = std::make_unique<ExtractedNetwork>(extract_subnet(*supernet_, largest_subnet(space_)));
+  log_->message(concat("phase ", p + 1, "/", recipe_.phases.size(), " '", phase.name, "': ", total, " steps, ",
+                       phase.subnets_per_step, " subnet(s) per step, lr ", phase.lr,
+                       position_.step > 0 ? concat(", resuming at step ", position_.step) : std::string()));
+
+  bool loader_aimed = false;
+  Batch batch;
+  while (position_.step < total) {
+    const std::int64_t epoch = position_.step / steps_per_epoch_;
+    const std::int64_t in_epoch = position_.step % steps_per_epoch_;
+    if (in_epoch == 0 || !loader_aimed) {
+      const std::int64_t epoch_start = epoch * steps_per_epoch_;
+      loader_->start_epoch(static_cast<std::int64_t>(p) * 100000 + epoch, in_epoch,
+                           [&](std::int64_t i) { return resolution_at(p, choices, epoch_start + i); });
+      loader_aimed = true;
+    }
+    OFA_CHECK(loader_->next(batch), "ofa train", "the data loader ran out of batches in epoch ", epoch);
+    const double lr = learning_rate(position_.step, total, warmup, phase.lr, recipe_.lr_warmup_start);
+    step(phase, choices, batch, lr);
+    ++position_.step;
+    ++position_.global_step;
+    work_done_ += phase_step_cost(phase);
+
+    const bool epoch_end = position_.step % steps_per_epoch_ == 0 || position_.step == total;
+    const bool log_line = position_.global_step % recipe_.log_every_steps == 0 || epoch_end;
+    const auto now = std::chrono::steady_clock::now();
+    const double since_log = std::chrono::duration<double>(now - log_start_).count();
+    const double since_start = std::chrono::duration<double>(now - run_start_).count();
+    StepReport report;
+    report.recipe = recipe_.name;
+    report.phase = phase.name;
+    report.phase_index = static_cast<std::int64_t>(p) + 1;
+    report.phases = static_cast<std::int64_t>(recipe_.phases.size());
+    report.epoch = epoch + 1;
+    report.epochs = epochs;
+    report.step = in_epoch + 1;
+    report.steps_in_epoch = std::min(steps_per_epoch_, total - epoch * steps_per_epoch_);
+    report.global_step = position_.global_step;
+    report.loss = loss_sum_ / static_cast<double>(logged_steps_);
+    report.accuracy = accuracy_sum_ / static_cast<double>(logged_steps_);
+    report.learning_rate = lr;
+    report.images_per_second = static_cast<double>(logged_steps_ * recipe_.batch_size) / std::max(since_log, 1e-9);
+    report.eta_seconds = remaining_work() * since_start / std::max(work_done_, 1e-9);
+    log_->step(report, log_line);
+    if (log_line) {
+      loss_sum_ = accuracy_sum_ = 0;
+      logged_steps_ = 0;
+      log_start_ = now;
+    }
+    if (epoch_end) {
+      validate(p, epoch + 1);
+      log_start_ = std::chrono::steady_clock::now();  // keep validation time out of images/s
+    }
+    if (epoch_end || position_.global_step % recipe_.checkpoint_every_steps == 0) write_checkpoint();
+  }
+}
+
+nlohmann::json Trainer::final_evaluation() {
+  nlohmann::json results = {{"space", space_.name}, {"recipe", recipe_.name}, {"data", options_.data},
+                            {"seed", options_.seed}, {"steps", position_.global_step}};
+  for (const char* which : {"largest", "smallest"}) {
+    const Subnet subnet = std::string(which) == "largest" ? largest_subnet(space_) : smallest_subnet(space_);
+    ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
+    recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution,
+                           recipe_.bn_calibration_images, options_.seed);
+    const EvalResult r = evaluate(*extracted.network, test_, profile_, subnet.resolution);
+    const SubnetCost cost = count_subnet(space_, subnet);
+    results[which] = {{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
+                      {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
+  }
+  return results;
+}
+
+nlohmann::json Trainer::run() {
+  run_start_ = log_start_ = std::chrono::steady_clock::now();
+  for (auto p = static_cast<std::size_t>(position_.phase); p < recipe_.phases.size(); ++p) {
+    position_.phase = static_cast<std::int64_t>(p);
+    run_phase(p);
+    position_.phase = static_cast<std::int64_t>(p) + 1;
+    position_.step = 0;
+    write_checkpoint();
+  }
+  save_supernet(path_in(options_.out, "supernet.safetensors"), *supernet_);
+  nlohmann::json results = final_evaluation();
+  results["train_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
+  const std::string text = results.dump(2) + "\n";
+  write_file_atomically(path_in(options_.out, "results.json"), std::as_bytes(std::span(text.data(), text.size())));
+  log_->record("final", results);
+  return results;
+}
+
+}  // namespace
+
+nlohmann::json train(const TrainOptions& options) {
+  Trainer trainer(options);
+  return trainer.run();
+}
+
+}  // namespace ofa

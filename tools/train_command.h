@@ -1,0 +1,78 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "distill/run_evaluation.h"
+#include "distill/trainer.h"
+
+// `ofa train` and `ofa eval`. Header-only like info_command.h: included by ofa_main.cpp alone.
+namespace ofa {
+
+class TrainCommand {
+ public:
+  explicit TrainCommand(CLI::App& app)
+      : command_(app.add_subcommand("train", "Train a supernet with a recipe (progressive shrinking by default)")) {
+    command_->add_option("--space", options_.space, "A shipped search space or a search-space JSON file")
+        ->capture_default_str();
+    command_->add_option("--data", options_.data, "fashion-mnist | cifar10:DIR | cifar100:DIR | folder:DIR")
+        ->capture_default_str();
+    command_->add_option("--recipe", options_.recipe, "ps | sandwich | demo, or a recipe JSON file")
+        ->capture_default_str();
+    command_->add_option("--out", options_.out, "Run directory (checkpoints, metrics.jsonl, final weights)")
+        ->required();
+    command_->add_flag("--resume", options_.resume, "Continue the run in --out from its last checkpoint");
+    command_->add_option("--threads", options_.threads, "Compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+    command_->add_option("--loader-threads", options_.loader_workers, "Data loading threads")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    command_->add_option("--seed", options_.seed, "Decides initialisation, data order, augmentation and sampling")
+        ->capture_default_str();
+  }
+  TrainCommand(const TrainCommand&) = delete;
+  TrainCommand& operator=(const TrainCommand&) = delete;
+
+  bool parsed() const { return command_->parsed(); }
+  int run() const {
+    const nlohmann::json results = train(options_);
+    std::printf("%s\n", results.dump(2).c_str());
+    return 0;
+  }
+
+ private:
+  CLI::App* command_;
+  TrainOptions options_;
+};
+
+class EvalCommand {
+ public:
+  explicit EvalCommand(CLI::App& app)
+      : command_(app.add_subcommand("eval", "Accuracy of a subnet of a trained run after BN recalibration, as JSON")) {
+    command_->add_option("--run", options_.run, "A run directory of ofa train");
+    command_->add_option("--weights", options_.weights, "A supernet or extracted-subnet .safetensors file");
+    command_->add_option("--subnet", options_.subnet, "max, min or a subnet JSON file")->capture_default_str();
+    command_->add_option("--split", options_.split, "valid or test")->capture_default_str();
+    command_->add_option("--data", options_.data, "With --weights: the dataset")->capture_default_str();
+    command_->add_option("--seed", options_.seed, "With --weights: the seed of the validation split")
+        ->capture_default_str();
+    command_->add_option("--calibration-images", options_.calibration_images, "Images for BN recalibration")
+        ->capture_default_str();
+    command_->add_option("--threads", options_.threads, "Compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+  }
+  EvalCommand(const EvalCommand&) = delete;
+  EvalCommand& operator=(const EvalCommand&) = delete;
+
+  bool parsed() const { return command_->parsed(); }
+  int run() const {
+    std::printf("%s\n", evaluate_run(options_).dump(2).c_str());
+    return 0;
+  }
+
+ private:
+  CLI::App* command_;
+  EvalOptions options_;
+};
+
+}  // namespace ofa
