@@ -9,10 +9,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/accuracy.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::random_int;
 using testing::random_tensor;
@@ -94,17 +97,6 @@ TEST(Accuracy, KAboveClassCountIsClampedSoEveryRowIsAHit) {
   const std::vector<std::int32_t> labels = {0, 1, 2, 0, 1, 2, 0};
   EXPECT_EQ(accuracy_counts(logits, labels, 5).topk, 7);
   EXPECT_EQ(accuracy_counts(logits, labels, 5).top1, reference_correct(logits, labels, 1));
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(op), std::string::npos) << message;
-    EXPECT_NE(message.find(detail), std::string::npos) << message;
-  }
 }
 
 TEST(Accuracy, RejectsBadInput) {

@@ -9,10 +9,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/activation.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -54,15 +57,6 @@ Tensor random_input_away_from_kinks(const Shape& shape, float margin) {
     for (float kink : {-3.0f, 0.0f, 3.0f})
       if (std::abs(p[i] - kink) < margin) p[i] = kink + (p[i] >= kink ? margin : -margin);
   return x;
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-  }
 }
 
 TEST(Activation, ForwardMatchesReferenceOnEveryRank) {

@@ -10,10 +10,13 @@
 #include "kernels/error.h"
 #include "kernels/ops/batch_norm.h"
 #include "kernels/threads.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -198,15 +201,6 @@ void expect_untouched_beyond(const Tensor& after, const Tensor& before, std::int
 }
 
 std::vector<double> prefix_of(const Tensor& t, std::int64_t active) { return to_doubles(t.prefix(0, active)); }
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-  }
-}
 
 // ---- forward ---------------------------------------------------------------------------
 

@@ -8,10 +8,13 @@
 #include "kernels/error.h"
 #include "kernels/ops/bilinear_resize.h"
 #include "kernels/threads.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -160,17 +163,6 @@ TEST(BilinearResize, ResultsDoNotDependOnThreadCount) {
   EXPECT_EQ(forward[0], forward[2]);
   EXPECT_EQ(backward[0], backward[1]);
   EXPECT_EQ(backward[0], backward[2]);
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(op), std::string::npos) << message;
-    EXPECT_NE(message.find(detail), std::string::npos) << message;
-  }
 }
 
 TEST(BilinearResize, RejectsBadInput) {

@@ -9,10 +9,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/cross_entropy.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -120,17 +123,6 @@ TEST(CrossEntropy, GradientRowsSumToZero) {
     double sum = 0;
     for (std::int64_t k = 0; k < 10; ++k) sum += dlogits.at({n, k});
     EXPECT_NEAR(sum, 0.0, 1e-6) << "row " << n;
-  }
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(op), std::string::npos) << message;
-    EXPECT_NE(message.find(detail), std::string::npos) << message;
   }
 }
 

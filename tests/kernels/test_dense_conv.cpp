@@ -6,10 +6,13 @@
 #include "kernels/error.h"
 #include "kernels/ops/dense_conv.h"
 #include "kernels/threads.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -131,16 +134,6 @@ TEST(DenseConv, NullInputGradientAndThreadCounts) {
   expect_close(dx2, dx1, 0, 0, "dense dx across thread counts");
   expect_close(dw3, dw2, 0, 0, "dense dweight without dx");
   expect_close(dw2, dw1, 1e-4, 1e-4, "dense dweight across thread counts");
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op << " (" << detail << ")";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(detail), std::string::npos) << e.what();
-  }
 }
 
 TEST(DenseConv, RejectsBadInput) {

@@ -8,16 +8,21 @@
 #include "kernels/error.h"
 #include "kernels/ops/depthwise_conv.h"
 #include "kernels/threads.h"
+#include "tests/support/expect_error.h"
+#include "tests/support/reference_elastic_kernel.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
 using testing::Probe;
 using testing::random_int;
 using testing::random_tensor;
+using testing::reference_effective_kernel;
 using testing::to_doubles;
 
 // y[n,i,j,c] = sum_{u,v} x[n, i*s + u - k/2, j*s + v - k/2, c] * kernel[u,v,c], zeros outside x;
@@ -41,31 +46,6 @@ std::vector<double> reference_depthwise(const Tensor& x, const std::vector<doubl
           y.push_back(sum);
         }
   return y;
-}
-
-// OFA's kernel transformation, literally: from the whole max kernel, per step take the centre
-// window, flatten its taps and multiply by the step's matrix. Returns row-major [k,k,c].
-std::vector<double> reference_effective_kernel(const Tensor& weight, const std::vector<std::int64_t>& sizes,
-                                               const std::vector<Tensor>& transforms, std::int64_t k, std::int64_t c) {
-  std::int64_t size = sizes[0];
-  std::vector<double> current;
-  for (std::int64_t u = 0; u < size; ++u)
-    for (std::int64_t v = 0; v < size; ++v)
-      for (std::int64_t ch = 0; ch < c; ++ch) current.push_back(weight.at({u, v, ch}));
-  for (std::size_t step = 0; sizes[step] != k; ++step) {
-    const std::int64_t next = sizes[step + 1], offset = (size - next) / 2, taps = next * next;
-    std::vector<double> transformed(static_cast<std::size_t>(taps * c), 0.0);
-    for (std::int64_t a = 0; a < taps; ++a)
-      for (std::int64_t b = 0; b < taps; ++b) {
-        const std::int64_t from = (offset + b / next) * size + offset + b % next;
-        for (std::int64_t ch = 0; ch < c; ++ch)
-          transformed[static_cast<std::size_t>(a * c + ch)] +=
-              double(transforms[step].at({a, b})) * current[static_cast<std::size_t>(from * c + ch)];
-      }
-    current = transformed;
-    size = next;
-  }
-  return current;
 }
 
 // Non-identity random transforms for descending sizes.
@@ -259,16 +239,6 @@ TEST(ElasticDepthwiseConv, MaxKernelUsesWeightInPlace) {
   elastic_depthwise_conv_forward(x, e.weight, e.sizes, e.transforms, 5, 1, via_elastic);
   depthwise_conv_forward(x, e.weight.prefix(Shape{5, 5, 19}), 1, direct);
   expect_close(via_elastic, direct, 0, 0, "elastic at K_max");
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op << " (" << detail << ")";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(detail), std::string::npos) << e.what();
-  }
 }
 
 TEST(DepthwiseConv, RejectsBadInput) {

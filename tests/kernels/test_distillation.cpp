@@ -9,10 +9,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/distillation.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -112,17 +115,6 @@ TEST(Distillation, TemperatureSquaredScaling) {
     Tensor grad = Tensor::empty(student.shape());
     distillation_backward(hot_student, hot_teacher, temperature, 1.0f, grad);
     expect_close(grad, scaled(base_grad, temperature), 1e-6, 1e-4, "gradient at T=" + std::to_string(temperature));
-  }
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(op), std::string::npos) << message;
-    EXPECT_NE(message.find(detail), std::string::npos) << message;
   }
 }
 

@@ -10,10 +10,13 @@
 #include "kernels/ops/dropout.h"
 #include "kernels/random.h"
 #include "kernels/threads.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -27,15 +30,6 @@ std::vector<double> reference_dropout(const Tensor& x, float p, std::uint64_t se
   for (std::size_t i = 0; i < y.size(); ++i)
     y[i] = uniform01(seed, stream, i) >= p ? y[i] / (1.0 - static_cast<double>(p)) : 0.0;
   return y;
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-  }
 }
 
 TEST(Dropout, ForwardMatchesReference) {

@@ -6,10 +6,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/pooling.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -38,15 +41,6 @@ std::vector<double> reference_scale(const Tensor& x, const Tensor& s) {
       for (std::int64_t w = 0; w < x.dim(2); ++w)
         for (std::int64_t c = 0; c < x.dim(3); ++c) y.push_back(double(x.at({n, h, w, c})) * s.at({n, c}));
   return y;
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-  }
 }
 
 TEST(GlobalAvgPool, ForwardMatchesReference) {

@@ -6,10 +6,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/residual_add.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -23,15 +26,6 @@ std::vector<double> reference_sum(const Tensor& a, const Tensor& b) {
   const std::vector<double> rhs = to_doubles(b);
   for (std::size_t i = 0; i < y.size(); ++i) y[i] += rhs[i];
   return y;
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-  }
 }
 
 TEST(ResidualAdd, ForwardMatchesReferenceAndMayAliasEitherInput) {

@@ -8,10 +8,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/sgd.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::random_int;
@@ -105,17 +108,6 @@ TEST(Sgd, ZeroGradientStillDecaysMomentum) {
   sgd_step(parameters, config);
   expect_close(parameters[0].momentum_buffer, {1.8, 1.8, 1.8}, 1e-6, 0, "decayed buffer");
   expect_close(parameters[0].param, {0.1, 0.1, 0.1}, 1e-6, 0, "param moved by momentum");
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op, const std::string& detail) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(op), std::string::npos) << message;
-    EXPECT_NE(message.find(detail), std::string::npos) << message;
-  }
 }
 
 TEST(Sgd, RejectsBadInputWithoutTouchingAnyParameter) {

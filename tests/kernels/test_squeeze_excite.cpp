@@ -8,10 +8,13 @@
 
 #include "kernels/error.h"
 #include "kernels/ops/squeeze_excite.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_tensors.h"
 
 namespace ofa {
 namespace {
+
+using testing::expect_error_naming;
 
 using testing::expect_close;
 using testing::expect_gradient;
@@ -139,15 +142,6 @@ Tensor added_within(const Tensor& after, const Tensor& previous, const Shape& ac
     }
   }
   return added;
-}
-
-void expect_error_naming(const std::function<void()>& call, const std::string& op) {
-  try {
-    call();
-    ADD_FAILURE() << "expected ofa::Error from " << op;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
-  }
 }
 
 void check_forward(const Sizes& s) {
