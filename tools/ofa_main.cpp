@@ -7,7 +7,10 @@
 
 #include "kernels/error.h"
 #include "kernels/threads.h"
+#include "tools/extract_command.h"
 #include "tools/info_command.h"
+#include "tools/latency_command.h"
+#include "tools/search_command.h"
 #include "tools/train_command.h"
 
 #ifdef OFA_WITH_BENCH
@@ -42,6 +45,9 @@ int main(int argc, char** argv) {
   ofa::TrainCommand train(app);
   ofa::EvalCommand eval(app);
   ofa::InfoCommand info(app);
+  ofa::LatencyCommand latency(app);
+  ofa::SearchCommand search(app);
+  ofa::ExtractCommand extract(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
   CLI::App* bench_ops = bench->add_subcommand("ops", "Time every op's forward and backward at OFA MobileNetV3 block shapes");
@@ -64,6 +70,9 @@ int main(int argc, char** argv) {
     if (train.parsed()) return train.run();
     if (eval.parsed()) return eval.run();
     if (info.parsed()) return info.run();
+    if (latency.parsed()) return latency.run();
+    if (search.parsed()) return search.run();
+    if (extract.parsed()) return extract.run();
     if (bench_ops->parsed()) {
 #ifdef OFA_WITH_BENCH
       return run_op_benchmarks(filter, threads, bench_ops->remaining());

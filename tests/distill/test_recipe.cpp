@@ -72,9 +72,13 @@ TEST(RecipeTest, DemoIsAShortPs) {
     EXPECT_EQ(demo.phases[p].choices.kernel_sizes, ps.phases[p].choices.kernel_sizes);
     EXPECT_EQ(demo.phases[p].choices.expand_ratios, ps.phases[p].choices.expand_ratios);
     EXPECT_EQ(demo.phases[p].choices.depths, ps.phases[p].choices.depths);
-    EXPECT_EQ(demo.phases[p].subnets_per_step, ps.phases[p].subnets_per_step);
     EXPECT_EQ(demo.phases[p].reorganize_channels, ps.phases[p].reorganize_channels);
+    // ps epochs cover the whole Fashion-MNIST training split, at least 50000 images after validation
+    EXPECT_LT(demo.phases[p].epochs * static_cast<double>(demo.train_images_per_epoch),
+              ps.phases[p].epochs * 50000)
+        << demo.phases[p].name;
   }
+  EXPECT_EQ(ps.train_images_per_epoch, 0);
   EXPECT_GT(demo.train_images_per_epoch, 0);
   EXPECT_LT(demo.train_images_per_epoch, 60000);
 }
