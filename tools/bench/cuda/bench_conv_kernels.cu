@@ -75,7 +75,10 @@ void dense_ours(benchmark::State& state, const DenseConvShape& s, Direction dire
 void dense_cudnn(benchmark::State& state, const DenseConvShape& s, Direction direction) {
   const BenchContext& context = BenchContext::current();
   DenseBuffers b(context.launcher(), s);
-  const CudnnConvolution conv(context.cudnn(), geometry(s));
+  const unsigned directions = direction == Direction::forward                ? kForward
+                              : direction == Direction::backward_filter      ? kBackwardFilter
+                                                                             : kBackwardData | kBackwardFilter;
+  const CudnnConvolution conv(context.cudnn(), geometry(s), directions);
   DeviceArray<char> workspace(conv.workspace_bytes());
   state.SetLabel(conv.algorithms());
   time_on_device(state, context.stream(), [&] {
@@ -139,8 +142,10 @@ void depthwise_cudnn(benchmark::State& state, const BlockShape& block, int kerne
   const BenchContext& context = BenchContext::current();
   const DepthwiseConvShape s = depthwise_conv(block, kernel);
   DepthwiseBuffers b(context.launcher(), s, s.channels);
+  const unsigned directions[] = {kForward, kBackwardData, kBackwardFilter};
   const CudnnConvolution conv(context.cudnn(),
-                              {s.batch, s.height, s.width, s.channels, s.channels, s.kernel, s.stride, s.channels});
+                              {s.batch, s.height, s.width, s.channels, s.channels, s.kernel, s.stride, s.channels},
+                              directions[direction]);
   DeviceArray<char> workspace(conv.workspace_bytes());
   state.SetLabel(conv.algorithms());
   time_on_device(state, context.stream(), [&] {

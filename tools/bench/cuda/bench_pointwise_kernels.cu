@@ -71,7 +71,8 @@ void pointwise_ours(benchmark::State& state, const PointwiseConvShape& s, bool b
 void pointwise_cudnn(benchmark::State& state, const PointwiseConvShape& s, bool backward) {
   const BenchContext& context = BenchContext::current();
   PointwiseBuffers b(context.launcher(), s, s.in);
-  const CudnnConvolution conv(context.cudnn(), {s.batch, s.height, s.width, s.in, s.out, 1, 1, 1});
+  const CudnnConvolution conv(context.cudnn(), {s.batch, s.height, s.width, s.in, s.out, 1, 1, 1},
+                              backward ? kBackwardData | kBackwardFilter : kForward);
   DeviceArray<char> workspace(conv.workspace_bytes());
   state.SetLabel(conv.algorithms());
   time_on_device(state, context.stream(), [&] {

@@ -3,7 +3,8 @@
 // A cuDNN convolution the way the project's kernels compute it: NHWC float32, cross-correlation,
 // "same" padding k/2 (output (size - 1) / stride + 1), weights [out][kh][kw][in / groups], and
 // strict FP32 (CUDNN_FMA_MATH: no TF32 tensor cores, the precision of the hand-written kernels).
-// Each direction runs cuDNN's fastest algorithm on this device, found by cudnnFind* (timed).
+// Each direction runs cuDNN's fastest algorithm on this device, found by cudnnFind* (which times
+// every algorithm, so only the directions asked for are searched).
 
 #include <cudnn.h>
 
@@ -25,10 +26,13 @@ struct ConvolutionGeometry {
   int out_width() const { return (width - 1) / stride + 1; }
 };
 
+enum ConvolutionDirections : unsigned { kForward = 1, kBackwardData = 2, kBackwardFilter = 4, kAllDirections = 7 };
+
 class CudnnConvolution {
  public:
-  CudnnConvolution(cudnnHandle_t handle, const ConvolutionGeometry& g)
+  CudnnConvolution(cudnnHandle_t handle, const ConvolutionGeometry& g, unsigned directions = kAllDirections)
       : handle_(handle),
+        directions_(directions),
         x_(nhwc_tensor(g.batch, g.height, g.width, g.in_channels)),
         y_(nhwc_tensor(g.batch, g.out_height(), g.out_width(), g.out_channels)),
         w_(nhwc_filter(g.out_channels, g.in_channels / g.groups, g.kernel)) {
@@ -40,17 +44,24 @@ class CudnnConvolution {
                 "cudnnSetConvolution2dDescriptor");
     check_cudnn(cudnnSetConvolutionGroupCount(conv_.get(), g.groups), "cudnnSetConvolutionGroupCount");
     check_cudnn(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
-    find_algorithms();
+    if (directions & kForward) find_forward();
+    if (directions & kBackwardData) find_backward_data();
+    if (directions & kBackwardFilter) find_backward_filter();
   }
 
   std::size_t workspace_bytes() const { return workspace_bytes_; }
 
   // "fwd=A bwd_data=B bwd_filter=C": cuDNN's algorithm numbers, for the benchmark's label.
   std::string algorithms() const {
-    return concat("fwd=", int(forward_), " bwd_data=", int(backward_data_), " bwd_filter=", int(backward_filter_));
+    std::string label;
+    if (directions_ & kForward) label += concat("fwd=", int(forward_), " ");
+    if (directions_ & kBackwardData) label += concat("bwd_data=", int(backward_data_), " ");
+    if (directions_ & kBackwardFilter) label += concat("bwd_filter=", int(backward_filter_), " ");
+    return label.substr(0, label.size() - 1);
   }
 
   void forward(const float* x, const float* w, float* y, void* workspace) const {
+    searched(kForward);
     const float one = 1.0f, zero = 0.0f;
     check_cudnn(cudnnConvolutionForward(handle_, &one, x_.get(), x, w_.get(), w, conv_.get(), forward_, workspace,
                                         workspace_bytes_, &zero, y_.get(), y),
@@ -58,6 +69,7 @@ class CudnnConvolution {
   }
 
   void backward_data(const float* w, const float* dy, float* dx, void* workspace) const {
+    searched(kBackwardData);
     const float one = 1.0f, zero = 0.0f;
     check_cudnn(cudnnConvolutionBackwardData(handle_, &one, w_.get(), w, y_.get(), dy, conv_.get(), backward_data_,
                                              workspace, workspace_bytes_, &zero, x_.get(), dx),
@@ -66,6 +78,7 @@ class CudnnConvolution {
 
   // dw = accumulate * dw + the filter gradient (the project's weight gradients accumulate).
   void backward_filter(const float* x, const float* dy, float* dw, void* workspace, float accumulate) const {
+    searched(kBackwardFilter);
     const float one = 1.0f;
     check_cudnn(cudnnConvolutionBackwardFilter(handle_, &one, x_.get(), x, y_.get(), dy, conv_.get(),
                                                backward_filter_, workspace, workspace_bytes_, &accumulate, w_.get(),
@@ -74,46 +87,65 @@ class CudnnConvolution {
   }
 
  private:
-  // The first (fastest) result cuDNN ran successfully; its results come sorted by time.
-  template <class Perf>
-  static auto fastest(const std::vector<Perf>& results, int returned, const char* direction) {
-    for (int i = 0; i < returned; ++i)
-      if (results[std::size_t(i)].status == CUDNN_STATUS_SUCCESS) return results[std::size_t(i)];
-    fail("CudnnConvolution", "cuDNN has no algorithm for the ", direction, " direction of this convolution");
+  void searched(ConvolutionDirections direction) const {
+    OFA_CHECK(directions_ & direction, "CudnnConvolution", "this direction was not searched for an algorithm");
   }
 
-  void find_algorithms() {
-    int count = 0, returned = 0;
-    check_cudnn(cudnnGetConvolutionForwardAlgorithmMaxCount(handle_, &count), "cudnnGetConvolutionForwardAlgorithmMaxCount");
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> fwd(std::size_t(std::max(count, 1)));
-    check_cudnn(cudnnFindConvolutionForwardAlgorithm(handle_, x_.get(), w_.get(), conv_.get(), y_.get(), int(fwd.size()),
-                                                     &returned, fwd.data()),
-                "cudnnFindConvolutionForwardAlgorithm");
-    const auto best_fwd = fastest(fwd, returned, "forward");
-    forward_ = best_fwd.algo;
+  // The first (fastest) result cuDNN ran successfully without tensor cores; results come sorted
+  // by time.
+  template <class Perf>
+  static auto fastest(const std::vector<Perf>& results, int returned, const char* direction) {
+    for (int i = 0; i < returned; ++i) {
+      const Perf& r = results[std::size_t(i)];
+      if (r.status == CUDNN_STATUS_SUCCESS && r.mathType != CUDNN_TENSOR_OP_MATH &&
+          r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+        return r;
+    }
+    fail("CudnnConvolution", "CUDNN_STATUS_NOT_SUPPORTED: cuDNN has no strict-FP32 algorithm for the ", direction,
+         " direction of this convolution");
+  }
 
+  void find_forward() {
+    int count = 0, returned = 0;
+    check_cudnn(cudnnGetConvolutionForwardAlgorithmMaxCount(handle_, &count),
+                "cudnnGetConvolutionForwardAlgorithmMaxCount");
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> results(std::size_t(std::max(count, 1)));
+    check_cudnn(cudnnFindConvolutionForwardAlgorithm(handle_, x_.get(), w_.get(), conv_.get(), y_.get(),
+                                                     int(results.size()), &returned, results.data()),
+                "cudnnFindConvolutionForwardAlgorithm");
+    const auto best = fastest(results, returned, "forward");
+    forward_ = best.algo;
+    workspace_bytes_ = std::max(workspace_bytes_, best.memory);
+  }
+
+  void find_backward_data() {
+    int count = 0, returned = 0;
     check_cudnn(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle_, &count),
                 "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
-    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> data(std::size_t(std::max(count, 1)));
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(std::size_t(std::max(count, 1)));
     check_cudnn(cudnnFindConvolutionBackwardDataAlgorithm(handle_, w_.get(), y_.get(), conv_.get(), x_.get(),
-                                                          int(data.size()), &returned, data.data()),
+                                                          int(results.size()), &returned, results.data()),
                 "cudnnFindConvolutionBackwardDataAlgorithm");
-    const auto best_data = fastest(data, returned, "backward-data");
-    backward_data_ = best_data.algo;
+    const auto best = fastest(results, returned, "backward-data");
+    backward_data_ = best.algo;
+    workspace_bytes_ = std::max(workspace_bytes_, best.memory);
+  }
 
+  void find_backward_filter() {
+    int count = 0, returned = 0;
     check_cudnn(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle_, &count),
                 "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount");
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> filter(std::size_t(std::max(count, 1)));
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(std::size_t(std::max(count, 1)));
     check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithm(handle_, x_.get(), y_.get(), conv_.get(), w_.get(),
-                                                            int(filter.size()), &returned, filter.data()),
+                                                            int(results.size()), &returned, results.data()),
                 "cudnnFindConvolutionBackwardFilterAlgorithm");
-    const auto best_filter = fastest(filter, returned, "backward-filter");
-    backward_filter_ = best_filter.algo;
-
-    workspace_bytes_ = std::max({best_fwd.memory, best_data.memory, best_filter.memory});
+    const auto best = fastest(results, returned, "backward-filter");
+    backward_filter_ = best.algo;
+    workspace_bytes_ = std::max(workspace_bytes_, best.memory);
   }
 
   cudnnHandle_t handle_;
+  unsigned directions_;
   TensorDescriptor x_, y_;
   FilterDescriptor w_;
   ConvolutionDescriptor conv_;
