@@ -1,5 +1,7 @@
 #include "tools/bench/cuda/ratio_reporter.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <ostream>
 
@@ -19,6 +21,8 @@ double seconds_per_run(const benchmark::BenchmarkReporter::Run& run) {
 }
 
 }  // namespace
+
+RatioReporter::RatioReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
 
 void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
   ConsoleReporter::ReportRuns(runs);

@@ -13,6 +13,8 @@ namespace ofa::cuda::yardstick {
 
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal, so that files of the output read plainly.
+  RatioReporter();
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;
 
