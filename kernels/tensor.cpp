@@ -5,6 +5,8 @@
 #include <new>
 #include <vector>
 
+#include "kernels/cuda/caching_allocator.h"
+#include "kernels/cuda/tensor_copies.h"
 #include "kernels/error.h"
 
 namespace ofa {
@@ -57,13 +59,23 @@ std::string Shape::str() const {
 }
 
 Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  OFA_CHECK(device == Device::cpu, "Storage", "device ", device_name(device), " is not built into this binary");
+  if (device == Device::cuda) {
+    allocator_ = &cuda::active_allocator();
+    data_ = cuda::allocate_on_current_stream(*allocator_, bytes);
+    return;
+  }
   const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (data_ == nullptr) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  if (allocator_ != nullptr) {
+    allocator_->deallocate(data_);
+  } else {
+    std::free(data_);
+  }
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   Tensor t;
@@ -81,7 +93,11 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  std::memset(t.storage_->data(), 0, t.storage_->bytes());
+  if (device == Device::cuda) {
+    cuda::zero_bytes(t.storage_->data(), t.storage_->bytes());
+  } else {
+    std::memset(t.storage_->data(), 0, t.storage_->bytes());
+  }
   return t;
 }
 
@@ -155,19 +171,29 @@ void Tensor::for_each_offset(Visit visit) const {
           visit(linear++, offset_ + a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3]);
 }
 
-Tensor Tensor::clone() const {
-  Tensor copy = empty(shape_, dtype_, device_);
+Tensor Tensor::clone() const { return to(device_); }
+
+Tensor Tensor::to(Device device) const {
+  Tensor copy = empty(shape_, dtype_, device);
   copy.copy_from(*this);
   return copy;
 }
 
 void Tensor::fill(float value) {
+  if (device_ == Device::cuda) {
+    cuda::fill_view(*this, value);
+    return;
+  }
   float* base = static_cast<float*>(storage_->data());
   for_each_offset([&](std::int64_t, std::int64_t offset) { base[offset] = value; });
 }
 
 void Tensor::copy_from(const Tensor& source) {
   OFA_CHECK(source.shape() == shape(), "Tensor::copy_from", "shape ", source.shape().str(), " into ", describe());
+  if (device_ == Device::cuda || source.device() == Device::cuda) {
+    cuda::copy_view(source, *this);
+    return;
+  }
   const float* src = source.f32();
   float* dst = static_cast<float*>(storage_->data());
   if (is_contiguous() && source.is_contiguous()) {
@@ -194,6 +220,8 @@ const void* Tensor::raw() const {
 }
 
 std::int64_t Tensor::element_offset(std::initializer_list<std::int64_t> index) const {
+  OFA_CHECK(device_ == Device::cpu, "Tensor::at", "reads host memory; copy the ", describe(),
+            " to the cpu first (Tensor::to)");
   OFA_CHECK(static_cast<int>(index.size()) == rank(), "Tensor::at", index.size(), " indices for ", describe());
   std::int64_t offset = 0;
   int axis = 0;

@@ -9,6 +9,10 @@
 
 namespace ofa {
 
+namespace cuda {
+class CachingAllocator;
+}
+
 // Storage is float32 today; the enum and per-dtype element size keep the door open for
 // bf16/fp16 without changing any signature.
 enum class DType : std::uint8_t { f32 };
@@ -38,7 +42,9 @@ class Shape {
 };
 
 // One allocation. Host memory is 64-byte aligned so a row of 16 floats fills a cache
-// line and AVX-512 loads of a contiguous tensor never split.
+// line and AVX-512 loads of a contiguous tensor never split. CUDA memory comes from the active
+// CUDA backend's caching allocator (kernels/cuda/backend.h) on the current stream, and goes back
+// to it, so tensors made and dropped inside a training step cost no cudaMalloc or cudaFree.
 class Storage {
  public:
   static constexpr std::size_t kAlignment = 64;
@@ -56,6 +62,7 @@ class Storage {
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
   Device device_;
+  cuda::CachingAllocator* allocator_ = nullptr;  // the allocator of a CUDA storage
 };
 
 // A strided view into shared Storage. Copies share memory; clone() copies data.
@@ -83,17 +90,22 @@ class Tensor {
   Tensor prefix(int axis, std::int64_t count) const;
   // Same storage, new extents; only for contiguous tensors.
   Tensor reshape(const Shape& shape) const;
-  // Contiguous copy.
+  // Contiguous copy on the same device.
   Tensor clone() const;
+  // Contiguous copy on `device` (a copy even when it is this tensor's device).
+  Tensor to(Device device) const;
 
+  // Both work on either device; copy_from also copies between devices (a copy to the CPU waits
+  // for the data).
   void fill(float value);
   void copy_from(const Tensor& source);
 
+  // The data: a device pointer for a CUDA tensor, which host code must not dereference.
   float* f32();
   const float* f32() const;
   const void* raw() const;
 
-  // Bounds-checked element access for tests and reference loops, never hot paths.
+  // Bounds-checked element access for tests and reference loops, never hot paths; CPU only.
   float& at(std::initializer_list<std::int64_t> index);
   float at(std::initializer_list<std::int64_t> index) const;
 

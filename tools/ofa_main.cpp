@@ -16,6 +16,9 @@
 #ifdef OFA_WITH_BENCH
 #include <benchmark/benchmark.h>
 #endif
+#ifdef OFA_WITH_KERNEL_BENCH
+#include "tools/bench/cuda/exec_kernel_benchmarks.h"
+#endif
 
 namespace {
 
@@ -59,6 +62,13 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   bench_ops->allow_extras();
   bench_ops->footer("Other --benchmark_* flags (e.g. --benchmark_repetitions=5) pass through to Google Benchmark.");
+  CLI::App* bench_kernels =
+      bench->add_subcommand("kernels", "Time every CUDA kernel beside cuDNN/cuBLAS doing the same work (needs a GPU)");
+  std::string kernel_filter = ".";
+  bench_kernels->add_option("--filter", kernel_filter, "Regular expression selecting benchmark cases")
+      ->capture_default_str();
+  bench_kernels->allow_extras();
+  bench_kernels->footer("Other --benchmark_* flags (e.g. --benchmark_out=FILE) pass through to Google Benchmark.");
 
   try {
     app.parse(argc, argv);
@@ -78,6 +88,16 @@ int main(int argc, char** argv) {
       return run_op_benchmarks(filter, threads, bench_ops->remaining());
 #else
       std::fprintf(stderr, "ofa bench ops: this binary was built with -DOFA_BUILD_BENCH=OFF\n");
+      return 2;
+#endif
+    }
+    if (bench_kernels->parsed()) {
+#ifdef OFA_WITH_KERNEL_BENCH
+      return ofa::bench::exec_kernel_benchmarks(kernel_filter, bench_kernels->remaining());
+#else
+      std::fprintf(stderr,
+                   "ofa bench kernels: this build has no CUDA kernel benchmarks (they need -DOFA_CUDA=ON, nvcc, "
+                   "cuDNN and cuBLAS at configure time)\n");
       return 2;
 #endif
     }

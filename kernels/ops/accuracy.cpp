@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 #include "kernels/ops/cross_entropy.h"
 
@@ -22,9 +23,11 @@ std::int64_t label_rank(const float* row, std::int64_t classes, std::int32_t lab
 
 AccuracyCounts accuracy_counts(const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k) {
   const char* op = "accuracy_counts";
+  const Device device = checks::common_device(op, {{"logits", &logits}});
   checks::row_major_matrix(op, "logits", logits);
   check_class_labels(op, labels, logits.dim(0), logits.dim(1));
   OFA_CHECK(k >= 1, op, "k must be >= 1, got ", k);
+  if (device == Device::cuda) return on_cuda::accuracy_counts(logits, labels, k);
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1), ld = logits.stride(0);
   const std::int64_t top = std::min(k, classes);
   const float* z = logits.f32();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -53,17 +54,21 @@ const char* activation_name(Activation activation) {
 
 void activation_forward(Activation activation, const Tensor& x, Tensor& y) {
   const char* op = "activation_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"y", &y}});
   checks::contiguous(op, "x", x);
   check_same_shape(op, "y", y, x);
+  if (device == Device::cuda) return on_cuda::activation_forward(activation, x, y);
   activation_math::dispatch(activation,
                             [&](auto kind) { forward_loop<decltype(kind)::value>(x.f32(), x.numel(), y.f32()); });
 }
 
 void activation_backward(Activation activation, const Tensor& x, const Tensor& dy, Tensor& dx) {
   const char* op = "activation_backward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"dy", &dy}, {"dx", &dx}});
   checks::contiguous(op, "x", x);
   check_same_shape(op, "dy", dy, x);
   check_same_shape(op, "dx", dx, x);
+  if (device == Device::cuda) return on_cuda::activation_backward(activation, x, dy, dx);
   activation_math::dispatch(activation, [&](auto kind) {
     backward_loop<decltype(kind)::value>(x.f32(), dy.f32(), x.numel(), dx.f32());
   });

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -285,6 +286,14 @@ BatchNormSaved BatchNormSaved::for_channels(std::int64_t channels) {
 void batch_norm_train_forward(const Tensor& x, BatchNormParams& params, Activation activation, Tensor& y,
                               BatchNormSaved& saved, const BatchNormConfig& config) {
   const char* op = "batch_norm_train_forward";
+  const Device device = checks::common_device(op, {{"x", &x},
+                                                   {"gamma", &params.gamma},
+                                                   {"beta", &params.beta},
+                                                   {"running_mean", &params.running_mean},
+                                                   {"running_var", &params.running_var},
+                                                   {"y", &y},
+                                                   {"saved.mean", &saved.mean},
+                                                   {"saved.invstd", &saved.invstd}});
   const Sizes s = check_input(op, x, params.gamma, params.beta);
   check_running_stats(op, params);
   check_output(op, "y", y, x);
@@ -294,6 +303,7 @@ void batch_norm_train_forward(const Tensor& x, BatchNormParams& params, Activati
             " must be in [0, 1]");
   OFA_CHECK(config.eps > 0.0f, op, "eps ", config.eps, " must be positive");
 
+  if (device == Device::cuda) return on_cuda::batch_norm_train_forward(x, params, activation, y, saved, config);
   const Moments m = batch_moments(x.f32(), s);
   update_running_stats(m, s.rows, config.momentum, params.running_mean.f32(), params.running_var.f32());
   float* mean = saved.mean.f32();
@@ -309,11 +319,18 @@ void batch_norm_train_forward(const Tensor& x, BatchNormParams& params, Activati
 void batch_norm_eval_forward(const Tensor& x, const BatchNormParams& params, Activation activation, Tensor& y,
                              float eps) {
   const char* op = "batch_norm_eval_forward";
+  const Device device = checks::common_device(op, {{"x", &x},
+                                                   {"gamma", &params.gamma},
+                                                   {"beta", &params.beta},
+                                                   {"running_mean", &params.running_mean},
+                                                   {"running_var", &params.running_var},
+                                                   {"y", &y}});
   const Sizes s = check_input(op, x, params.gamma, params.beta);
   check_running_stats(op, params);
   check_output(op, "y", y, x);
   OFA_CHECK(eps > 0.0f, op, "eps ", eps, " must be positive");
 
+  if (device == Device::cuda) return on_cuda::batch_norm_eval_forward(x, params, activation, y, eps);
   const float* running_var = params.running_var.f32();
   std::vector<float> invstd(static_cast<std::size_t>(s.channels));
   for (std::int64_t c = 0; c < s.channels; ++c)
@@ -326,6 +343,15 @@ void batch_norm_eval_forward(const Tensor& x, const BatchNormParams& params, Act
 void batch_norm_backward(const Tensor& x, const BatchNormParams& params, const BatchNormSaved& saved,
                          Activation activation, const Tensor& dy, Tensor* dx, BatchNormGrads& grads) {
   const char* op = "batch_norm_backward";
+  const Device device = checks::common_device(op, {{"x", &x},
+                                                   {"gamma", &params.gamma},
+                                                   {"beta", &params.beta},
+                                                   {"saved.mean", &saved.mean},
+                                                   {"saved.invstd", &saved.invstd},
+                                                   {"dy", &dy},
+                                                   {"dx", dx},
+                                                   {"grads.gamma", &grads.gamma},
+                                                   {"grads.beta", &grads.beta}});
   const Sizes s = check_input(op, x, params.gamma, params.beta);
   check_saved(op, saved, s.channels);
   check_output(op, "dy", dy, x);
@@ -333,6 +359,7 @@ void batch_norm_backward(const Tensor& x, const BatchNormParams& params, const B
   check_channel_vector(op, "grads.gamma", grads.gamma, params.gamma);
   check_channel_vector(op, "grads.beta", grads.beta, params.gamma);
 
+  if (device == Device::cuda) return on_cuda::batch_norm_backward(x, params, saved, activation, dy, dx, grads);
   activation_math::dispatch(activation, [&](auto kind) {
     backward<decltype(kind)::value>(x, params, saved, dy, dx, grads, s);
   });

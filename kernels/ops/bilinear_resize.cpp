@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -120,7 +121,9 @@ void add_scaled(const float* source, float weight, std::int64_t count, float* ou
 }  // namespace
 
 void bilinear_resize_forward(const Tensor& x, Tensor& y) {
+  const Device device = checks::common_device("bilinear_resize_forward", {{"x", &x}, {"y", &y}});
   const ResizeSizes s = check_resize("bilinear_resize_forward", "x", x, "y", y);
+  if (device == Device::cuda) return on_cuda::bilinear_resize_forward(x, y);
   const std::vector<Tap> rows = axis_taps(s.in_h, s.out_h);
   const RowTaps cols = row_taps(axis_taps(s.in_w, s.out_w), s.channels);
   const float* src = x.f32();
@@ -145,7 +148,9 @@ void bilinear_resize_forward(const Tensor& x, Tensor& y) {
 }
 
 void bilinear_resize_backward(const Tensor& dy, Tensor& dx) {
+  const Device device = checks::common_device("bilinear_resize_backward", {{"dy", &dy}, {"dx", &dx}});
   const ResizeSizes s = check_resize("bilinear_resize_backward", "dx", dx, "dy", dy);
+  if (device == Device::cuda) return on_cuda::bilinear_resize_backward(dy, dx);
   const auto row_readers = readers_per_input_row(axis_taps(s.in_h, s.out_h), s.in_h);
   const RowTaps cols = row_taps(axis_taps(s.in_w, s.out_w), s.channels);
   const float* grad = dy.f32();

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -67,7 +68,9 @@ void check_class_labels(const char* op, std::span<const std::int32_t> labels, st
 }
 
 float cross_entropy_forward(const Tensor& logits, std::span<const std::int32_t> labels, float label_smoothing) {
+  const Device device = checks::common_device("cross_entropy_forward", {{"logits", &logits}});
   check_cross_entropy("cross_entropy_forward", logits, labels, label_smoothing);
+  if (device == Device::cuda) return on_cuda::cross_entropy_forward(logits, labels, label_smoothing);
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1), ld = logits.stride(0);
   const float* z = logits.f32();
   // Per-row losses summed serially afterwards: the result does not depend on the thread count.
@@ -82,9 +85,12 @@ float cross_entropy_forward(const Tensor& logits, std::span<const std::int32_t> 
 void cross_entropy_backward(const Tensor& logits, std::span<const std::int32_t> labels, float label_smoothing,
                             float grad_scale, Tensor& dlogits) {
   const char* op = "cross_entropy_backward";
+  const Device device = checks::common_device(op, {{"logits", &logits}, {"dlogits", &dlogits}});
   check_cross_entropy(op, logits, labels, label_smoothing);
   checks::row_major_matrix(op, "dlogits", dlogits);
   checks::shape(op, "dlogits", dlogits, logits.shape());
+  if (device == Device::cuda)
+    return on_cuda::cross_entropy_backward(logits, labels, label_smoothing, grad_scale, dlogits);
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1);
   const std::int64_t ld = logits.stride(0), ld_grad = dlogits.stride(0);
   const float scale = grad_scale / static_cast<float>(rows);

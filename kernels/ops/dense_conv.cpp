@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 // A direct convolution rather than im2col + OpenBLAS: OpenBLAS splits a GEMM differently for each
@@ -164,9 +165,11 @@ void weight_gradient(const DenseGeometry& g, const float* x, const float* dy, fl
 void dense_conv_forward(const Tensor& x, const Tensor& weight, std::int64_t out_channels, std::int64_t stride,
                         Tensor& y) {
   const char* op = "dense_conv_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"y", &y}});
   const DenseGeometry g = check_dense(op, x, weight, out_channels, stride);
   checks::contiguous(op, "y", y);
   checks::shape(op, "y", y, output_shape(g));
+  if (device == Device::cuda) return on_cuda::dense_conv_forward(x, weight, out_channels, stride, y);
   const std::vector<float> filters = transpose_filters(g, weight.f32());
   const float* input = x.f32();
   float* out = y.f32();
@@ -178,6 +181,8 @@ void dense_conv_forward(const Tensor& x, const Tensor& weight, std::int64_t out_
 void dense_conv_backward(const Tensor& x, const Tensor& weight, std::int64_t stride, const Tensor& dy, Tensor* dx,
                          Tensor& dweight) {
   const char* op = "dense_conv_backward";
+  const Device device =
+      checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"dy", &dy}, {"dx", dx}, {"dweight", &dweight}});
   checks::rank(op, "dy", dy, 4);
   const DenseGeometry g = check_dense(op, x, weight, dy.dim(3), stride);
   checks::contiguous(op, "dy", dy);
@@ -187,6 +192,9 @@ void dense_conv_backward(const Tensor& x, const Tensor& weight, std::int64_t str
   if (dx != nullptr) {
     checks::contiguous(op, "dx", *dx);
     checks::shape(op, "dx", *dx, x.shape());
+  }
+  if (device == Device::cuda) return on_cuda::dense_conv_backward(x, weight, stride, dy, dx, dweight);
+  if (dx != nullptr) {
     const std::vector<float> filters = transpose_filters(g, weight.f32());
     const float* grad = dy.f32();
     float* out = dx->f32();

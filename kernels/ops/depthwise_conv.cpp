@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 #include "kernels/ops/elastic_kernel.h"
 
@@ -399,7 +400,7 @@ Correlation forward_correlation(const Tensor& x, std::int64_t k, std::int64_t st
 Shape output_shape(const Correlation& g) { return Shape{g.batch, g.out_h, g.out_w, g.channels}; }
 
 void check_kernel_view(const char* op, const char* name, const Tensor& kernel) {
-  checks::cpu_f32(op, name, kernel);
+  checks::f32(op, name, kernel);
   checks::rank(op, name, kernel, 3);
   OFA_CHECK(kernel.dim(0) % 2 == 1 && kernel.dim(1) == kernel.dim(0), op, name,
             " must be [k,k,c] with an odd k, got ", kernel.describe());
@@ -431,15 +432,19 @@ Tensor active_kernel(const Tensor& weight, std::span<const std::int64_t> kernel_
 
 void depthwise_conv_forward(const Tensor& x, const Tensor& kernel, std::int64_t stride, Tensor& y) {
   const char* op = "depthwise_conv_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"kernel", &kernel}, {"y", &y}});
   const Correlation g = check_depthwise(op, x, kernel, stride);
   checks::contiguous(op, "y", y);
   checks::shape(op, "y", y, output_shape(g));
+  if (device == Device::cuda) return on_cuda::depthwise_conv_forward(x, kernel, stride, y);
   correlate(g, x.f32(), pack_taps(kernel, g, {0, 1}, {0, 1}), y.f32());
 }
 
 void depthwise_conv_backward(const Tensor& x, const Tensor& kernel, std::int64_t stride, const Tensor& dy, Tensor* dx,
                              Tensor& dkernel) {
   const char* op = "depthwise_conv_backward";
+  const Device device =
+      checks::common_device(op, {{"x", &x}, {"kernel", &kernel}, {"dy", &dy}, {"dx", dx}, {"dkernel", &dkernel}});
   const Correlation g = check_depthwise(op, x, kernel, stride);
   checks::contiguous(op, "dy", dy);
   checks::shape(op, "dy", dy, output_shape(g));
@@ -449,6 +454,7 @@ void depthwise_conv_backward(const Tensor& x, const Tensor& kernel, std::int64_t
     checks::contiguous(op, "dx", *dx);
     checks::shape(op, "dx", *dx, x.shape());
   }
+  if (device == Device::cuda) return on_cuda::depthwise_conv_backward(x, kernel, stride, dy, dx, dkernel);
   backward(backward_plan(g, kernel, dx != nullptr), x.f32(), dy.f32(), dx != nullptr ? dx->f32() : nullptr, dkernel);
 }
 
@@ -456,8 +462,11 @@ void elastic_depthwise_conv_forward(const Tensor& x, const Tensor& weight, std::
                                     std::span<const Tensor> transforms, std::int64_t kernel_size, std::int64_t stride,
                                     Tensor& y) {
   const char* op = "elastic_depthwise_conv_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"y", &y}});
   checks::rank(op, "x", x, 4);
   check_elastic_kernel(op, weight, kernel_sizes, transforms, kernel_size, x.dim(3));
+  if (device == Device::cuda)
+    return on_cuda::elastic_depthwise_conv_forward(x, weight, kernel_sizes, transforms, kernel_size, stride, y);
   depthwise_conv_forward(x, active_kernel(weight, kernel_sizes, transforms, kernel_size, x.dim(3)), stride, y);
 }
 
@@ -465,11 +474,16 @@ void elastic_depthwise_conv_backward(const Tensor& x, const Tensor& weight, std:
                                      std::span<const Tensor> transforms, std::int64_t kernel_size, std::int64_t stride,
                                      const Tensor& dy, Tensor* dx, Tensor& dweight, std::span<Tensor> dtransforms) {
   const char* op = "elastic_depthwise_conv_backward";
+  const Device device =
+      checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"dy", &dy}, {"dx", dx}, {"dweight", &dweight}});
   checks::rank(op, "x", x, 4);
   const std::int64_t channels = x.dim(3);
   check_elastic_kernel(op, weight, kernel_sizes, transforms, kernel_size, channels);
   checks::contiguous(op, "dweight", dweight);
   checks::shape(op, "dweight", dweight, weight.shape());
+  if (device == Device::cuda)
+    return on_cuda::elastic_depthwise_conv_backward(x, weight, kernel_sizes, transforms, kernel_size, stride, dy, dx,
+                                                    dweight, dtransforms);
   const Tensor kernel = active_kernel(weight, kernel_sizes, transforms, kernel_size, channels);
   if (kernel_size == weight.dim(0)) {
     Tensor dkernel = dweight.prefix(kernel.shape());

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 #include "kernels/ops/cross_entropy.h"
 
@@ -36,7 +37,9 @@ double soft_target_row_loss(const float* s, const float* t, std::int64_t classes
 }  // namespace
 
 float distillation_forward(const Tensor& student, const Tensor& teacher, float temperature) {
+  const Device device = checks::common_device("distillation_forward", {{"student", &student}, {"teacher", &teacher}});
   check_distillation("distillation_forward", student, teacher, temperature);
+  if (device == Device::cuda) return on_cuda::distillation_forward(student, teacher, temperature);
   const std::int64_t rows = student.dim(0), classes = student.dim(1);
   const std::int64_t ld_s = student.stride(0), ld_t = teacher.stride(0);
   const float inv_temperature = 1.0f / temperature;
@@ -60,9 +63,13 @@ float distillation_forward(const Tensor& student, const Tensor& teacher, float t
 void distillation_backward(const Tensor& student, const Tensor& teacher, float temperature, float grad_scale,
                            Tensor& dstudent) {
   const char* op = "distillation_backward";
+  const Device device =
+      checks::common_device(op, {{"student", &student}, {"teacher", &teacher}, {"dstudent", &dstudent}});
   check_distillation(op, student, teacher, temperature);
   checks::row_major_matrix(op, "dstudent", dstudent);
   checks::shape(op, "dstudent", dstudent, student.shape());
+  if (device == Device::cuda)
+    return on_cuda::distillation_backward(student, teacher, temperature, grad_scale, dstudent);
   const std::int64_t rows = student.dim(0), classes = student.dim(1);
   const std::int64_t ld_s = student.stride(0), ld_t = teacher.stride(0), ld_grad = dstudent.stride(0);
   const float inv_temperature = 1.0f / temperature;

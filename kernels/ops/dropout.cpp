@@ -1,5 +1,6 @@
 #include "kernels/ops/dropout.h"
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 #include "kernels/random.h"
 
@@ -30,7 +31,9 @@ void masked_scale(const float* in, std::int64_t n, float p, std::uint64_t seed, 
 }  // namespace
 
 void dropout_forward(const Tensor& x, float p, std::uint64_t seed, std::uint64_t stream, Tensor& y) {
+  const Device device = checks::common_device("dropout_forward", {{"x", &x}, {"y", &y}});
   check_dropout("dropout_forward", "x", x, "y", y, p);
+  if (device == Device::cuda) return on_cuda::dropout_forward(x, p, seed, stream, y);
   if (p == 0.0f) {
     if (y.raw() != x.raw()) y.copy_from(x);
     return;
@@ -39,7 +42,9 @@ void dropout_forward(const Tensor& x, float p, std::uint64_t seed, std::uint64_t
 }
 
 void dropout_backward(const Tensor& dy, float p, std::uint64_t seed, std::uint64_t stream, Tensor& dx) {
+  const Device device = checks::common_device("dropout_backward", {{"dy", &dy}, {"dx", &dx}});
   check_dropout("dropout_backward", "dy", dy, "dx", dx, p);
+  if (device == Device::cuda) return on_cuda::dropout_backward(dy, p, seed, stream, dx);
   if (p == 0.0f) {
     if (dx.raw() != dy.raw()) dx.copy_from(dy);
     return;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -169,8 +170,11 @@ void elastic_kernel_forward(const Tensor& weight, std::span<const std::int64_t> 
                             std::span<const Tensor> transforms, std::int64_t kernel_size, std::int64_t channels,
                             Tensor& effective) {
   const char* op = "elastic_kernel_forward";
+  const Device device = checks::common_device(op, {{"weight", &weight}, {"effective", &effective}});
   check_elastic_kernel(op, weight, kernel_sizes, transforms, kernel_size, channels);
   check_effective(op, "effective", effective, kernel_size, channels);
+  if (device == Device::cuda)
+    return on_cuda::elastic_kernel_forward(weight, kernel_sizes, transforms, kernel_size, channels, effective);
   const std::size_t steps = steps_to(kernel_sizes, kernel_size);
   std::vector<Kernel> inputs = step_inputs(weight, kernel_sizes, transforms, steps, channels);
   const Kernel result = steps == 0 ? centre(weight_view(weight), kernel_size, channels)
@@ -182,6 +186,8 @@ void elastic_kernel_backward(const Tensor& weight, std::span<const std::int64_t>
                              std::span<const Tensor> transforms, std::int64_t kernel_size, std::int64_t channels,
                              const Tensor& d_effective, Tensor& dweight, std::span<Tensor> dtransforms) {
   const char* op = "elastic_kernel_backward";
+  const Device device =
+      checks::common_device(op, {{"weight", &weight}, {"d_effective", &d_effective}, {"dweight", &dweight}});
   check_elastic_kernel(op, weight, kernel_sizes, transforms, kernel_size, channels);
   check_effective(op, "d_effective", d_effective, kernel_size, channels);
   checks::contiguous(op, "dweight", dweight);
@@ -195,6 +201,9 @@ void elastic_kernel_backward(const Tensor& weight, std::span<const std::int64_t>
     checks::shape(op, name.c_str(), dtransforms[step], transforms[step].shape());
   }
 
+  if (device == Device::cuda)
+    return on_cuda::elastic_kernel_backward(weight, kernel_sizes, transforms, kernel_size, channels, d_effective,
+                                            dweight, dtransforms);
   const std::vector<Kernel> inputs = step_inputs(weight, kernel_sizes, transforms, steps, channels);
   Kernel grad(kernel_size, channels);
   std::copy_n(d_effective.f32(), grad.values.size(), grad.values.begin());

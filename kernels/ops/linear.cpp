@@ -1,5 +1,6 @@
 #include "kernels/ops/linear.h"
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/gemm.h"
 #include "kernels/ops/checks.h"
 
@@ -27,10 +28,12 @@ LinearSizes check_linear(const char* op, const Tensor& x, const Tensor& weight, 
 
 void linear_forward(const Tensor& x, const Tensor& weight, const Tensor* bias, std::int64_t out_features, Tensor& y) {
   const char* op = "linear_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"bias", bias}, {"y", &y}});
   const LinearSizes s = check_linear(op, x, weight, bias, out_features);
   checks::row_major_matrix(op, "y", y);
   checks::shape(op, "y", y, Shape{s.rows, s.out});
 
+  if (device == Device::cuda) return on_cuda::linear_forward(x, weight, bias, out_features, y);
   float* out = y.f32();
   const std::int64_t ldy = y.stride(0);
   float beta = 0.0f;
@@ -46,6 +49,8 @@ void linear_forward(const Tensor& x, const Tensor& weight, const Tensor* bias, s
 void linear_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, Tensor* dx, Tensor& dweight,
                      Tensor* dbias) {
   const char* op = "linear_backward";
+  const Device device = checks::common_device(
+      op, {{"x", &x}, {"weight", &weight}, {"dy", &dy}, {"dx", dx}, {"dweight", &dweight}, {"dbias", dbias}});
   const LinearSizes s = check_linear(op, x, weight, nullptr, dy.defined() && dy.rank() == 2 ? dy.dim(1) : 0);
   checks::row_major_matrix(op, "dy", dy);
   checks::shape(op, "dy", dy, Shape{s.rows, s.out});
@@ -55,14 +60,19 @@ void linear_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, Te
   if (dx != nullptr) {
     checks::row_major_matrix(op, "dx", *dx);
     checks::shape(op, "dx", *dx, x.shape());
+  }
+  if (dbias != nullptr) {
+    checks::contiguous(op, "dbias", *dbias);
+    checks::shape(op, "dbias", *dbias, Shape{weight.dim(0)});
+  }
+  if (device == Device::cuda) return on_cuda::linear_backward(x, weight, dy, dx, dweight, dbias);
+  if (dx != nullptr) {
     gemm(false, false, s.rows, s.in, s.out, 1.0f, dy.f32(), dy.stride(0), weight.f32(), weight.stride(0), 0.0f,
          dx->f32(), dx->stride(0));
   }
   gemm(true, false, s.out, s.in, s.rows, 1.0f, dy.f32(), dy.stride(0), x.f32(), x.stride(0), 1.0f, dweight.f32(),
        dweight.stride(0));
   if (dbias != nullptr) {
-    checks::contiguous(op, "dbias", *dbias);
-    checks::shape(op, "dbias", *dbias, Shape{weight.dim(0)});
     const float* g = dy.f32();
     float* db = dbias->f32();
     const std::int64_t ld = dy.stride(0);

@@ -17,6 +17,7 @@ Tensor as_rows(const char* op, const char* name, const Tensor& t) {
 
 void pointwise_conv_forward(const Tensor& x, const Tensor& weight, std::int64_t out_channels, Tensor& y) {
   const char* op = "pointwise_conv_forward";
+  checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"y", &y}});
   checks::rank(op, "x", x, 4);
   checks::shape(op, "y", y, Shape{x.dim(0), x.dim(1), x.dim(2), out_channels});
   Tensor rows_y = as_rows(op, "y", y);
@@ -25,6 +26,7 @@ void pointwise_conv_forward(const Tensor& x, const Tensor& weight, std::int64_t 
 
 void pointwise_conv_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, Tensor* dx, Tensor& dweight) {
   const char* op = "pointwise_conv_backward";
+  checks::common_device(op, {{"x", &x}, {"weight", &weight}, {"dy", &dy}, {"dx", dx}, {"dweight", &dweight}});
   checks::rank(op, "x", x, 4);
   checks::rank(op, "dy", dy, 4);
   checks::shape(op, "dy", dy, Shape{x.dim(0), x.dim(1), x.dim(2), dy.dim(3)});

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -60,9 +61,11 @@ void sum_over_pixels(std::int64_t pixels, std::int64_t channels, Term term, floa
 
 void global_avg_pool_forward(const Tensor& x, Tensor& y) {
   const char* op = "global_avg_pool_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"y", &y}});
   const Sizes s = check_activation(op, "x", x);
   check_per_channel(op, "y", y, s);
   OFA_CHECK(s.pixels >= 1, op, "x has no pixels to average: ", x.describe());
+  if (device == Device::cuda) return on_cuda::global_avg_pool_forward(x, y);
   const float* in = x.f32();
   float* out = y.f32();
   const float inv_pixels = 1.0f / static_cast<float>(s.pixels);
@@ -79,8 +82,10 @@ void global_avg_pool_forward(const Tensor& x, Tensor& y) {
 
 void global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
   const char* op = "global_avg_pool_backward";
+  const Device device = checks::common_device(op, {{"dy", &dy}, {"dx", &dx}});
   const Sizes s = check_activation(op, "dx", dx);
   check_per_channel(op, "dy", dy, s);
+  if (device == Device::cuda) return on_cuda::global_avg_pool_backward(dy, dx);
   const float* grad_out = dy.f32();
   float* grad_in = dx.f32();
   const float inv_pixels = 1.0f / static_cast<float>(s.pixels);
@@ -96,9 +101,11 @@ void global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
 
 void channel_scale_forward(const Tensor& x, const Tensor& s, Tensor& y) {
   const char* op = "channel_scale_forward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"s", &s}, {"y", &y}});
   const Sizes dims = check_activation(op, "x", x);
   check_per_channel(op, "s", s, dims);
   check_like(op, "y", y, x);
+  if (device == Device::cuda) return on_cuda::channel_scale_forward(x, s, y);
   const float* in = x.f32();
   const float* scale = s.f32();
   float* out = y.f32();
@@ -114,11 +121,13 @@ void channel_scale_forward(const Tensor& x, const Tensor& s, Tensor& y) {
 
 void channel_scale_backward(const Tensor& x, const Tensor& s, const Tensor& dy, Tensor* dx, Tensor& ds) {
   const char* op = "channel_scale_backward";
+  const Device device = checks::common_device(op, {{"x", &x}, {"s", &s}, {"dy", &dy}, {"dx", dx}, {"ds", &ds}});
   const Sizes dims = check_activation(op, "x", x);
   check_per_channel(op, "s", s, dims);
   check_like(op, "dy", dy, x);
   check_per_channel(op, "ds", ds, dims);
   if (dx != nullptr) check_like(op, "dx", *dx, x);
+  if (device == Device::cuda) return on_cuda::channel_scale_backward(x, s, dy, dx, ds);
   const float* in = x.f32();
   const float* scale = s.f32();
   const float* grad_out = dy.f32();
@@ -154,10 +163,12 @@ void channel_scale_backward(const Tensor& x, const Tensor& s, const Tensor& dy, 
 
 void pooled_channel_scale_input_backward(const Tensor& dy, const Tensor& s, const Tensor& dpooled, Tensor& dx) {
   const char* op = "pooled_channel_scale_input_backward";
+  const Device device = checks::common_device(op, {{"dy", &dy}, {"s", &s}, {"dpooled", &dpooled}, {"dx", &dx}});
   const Sizes dims = check_activation(op, "dy", dy);
   check_per_channel(op, "s", s, dims);
   check_per_channel(op, "dpooled", dpooled, dims);
   check_like(op, "dx", dx, dy);
+  if (device == Device::cuda) return on_cuda::pooled_channel_scale_input_backward(dy, s, dpooled, dx);
   const float* grad_out = dy.f32();
   const float* scale = s.f32();
   const float* grad_pooled = dpooled.f32();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -17,8 +18,13 @@ void check_config(const char* op, const SgdConfig& config) {
             "weight_decay must be finite and >= 0, got ", config.weight_decay);
 }
 
-void check_parameter(const char* op, std::size_t index, const SgdParameter& p) {
+void check_parameter(const char* op, std::size_t index, const SgdParameter& p, Device device) {
   const std::string name = "parameter " + std::to_string(index);
+  const Device own = checks::common_device(op, {{(name + " param").c_str(), &p.param},
+                                                {(name + " grad").c_str(), &p.grad},
+                                                {(name + " momentum_buffer").c_str(), &p.momentum_buffer}});
+  OFA_CHECK(own == device, op, name, " is on ", device_name(own), ", parameter 0 on ", device_name(device),
+            "; one step updates parameters of one device");
   checks::contiguous(op, (name + " param").c_str(), p.param);
   checks::contiguous(op, (name + " grad").c_str(), p.grad);
   checks::contiguous(op, (name + " momentum_buffer").c_str(), p.momentum_buffer);
@@ -50,7 +56,9 @@ void update_parameter(SgdParameter& p, const SgdConfig& config) {
 void sgd_step(std::span<SgdParameter> parameters, const SgdConfig& config) {
   const char* op = "sgd_step";
   check_config(op, config);
-  for (std::size_t i = 0; i < parameters.size(); ++i) check_parameter(op, i, parameters[i]);
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+    check_parameter(op, i, parameters[i], parameters[0].param.device());
+  if (!parameters.empty() && parameters[0].param.device() == Device::cuda) return on_cuda::sgd_step(parameters, config);
 #pragma omp parallel
   for (SgdParameter& p : parameters) update_parameter(p, config);
 }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "kernels/cuda/on_cuda_ops.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/checks.h"
 #include "kernels/ops/linear.h"
@@ -75,10 +76,21 @@ SqueezeExciteSaved SqueezeExciteSaved::allocate(std::int64_t batch, std::int64_t
 void squeeze_excite_forward(const Tensor& x, const SqueezeExciteWeights& weights, std::int64_t mid_channels,
                             Tensor& y, SqueezeExciteSaved& saved) {
   const char* op = "squeeze_excite_forward";
+  const Device device = checks::common_device(op, {{"x", &x},
+                                                   {"reduce_weight", &weights.reduce_weight},
+                                                   {"reduce_bias", &weights.reduce_bias},
+                                                   {"expand_weight", &weights.expand_weight},
+                                                   {"expand_bias", &weights.expand_bias},
+                                                   {"y", &y},
+                                                   {"saved.pooled", &saved.pooled},
+                                                   {"saved.hidden", &saved.hidden},
+                                                   {"saved.gate_logits", &saved.gate_logits},
+                                                   {"saved.gate", &saved.gate}});
   const Sizes s = check_sizes(op, x, weights, mid_channels);
   check_saved(op, saved, s);
   check_like(op, "y", y, x);
 
+  if (device == Device::cuda) return on_cuda::squeeze_excite_forward(x, weights, mid_channels, y, saved);
   global_avg_pool_forward(x, saved.pooled);
   linear_forward(saved.pooled, weights.reduce_weight, &weights.reduce_bias, s.mid, saved.hidden);
   activation_forward(Activation::relu, saved.hidden, saved.hidden);
@@ -90,6 +102,21 @@ void squeeze_excite_forward(const Tensor& x, const SqueezeExciteWeights& weights
 void squeeze_excite_backward(const Tensor& x, const SqueezeExciteWeights& weights, const SqueezeExciteSaved& saved,
                              const Tensor& dy, Tensor* dx, SqueezeExciteGrads& grads) {
   const char* op = "squeeze_excite_backward";
+  const Device device = checks::common_device(op, {{"x", &x},
+                                                   {"reduce_weight", &weights.reduce_weight},
+                                                   {"reduce_bias", &weights.reduce_bias},
+                                                   {"expand_weight", &weights.expand_weight},
+                                                   {"expand_bias", &weights.expand_bias},
+                                                   {"saved.pooled", &saved.pooled},
+                                                   {"saved.hidden", &saved.hidden},
+                                                   {"saved.gate_logits", &saved.gate_logits},
+                                                   {"saved.gate", &saved.gate},
+                                                   {"dy", &dy},
+                                                   {"dx", dx},
+                                                   {"grads.reduce_weight", &grads.reduce_weight},
+                                                   {"grads.reduce_bias", &grads.reduce_bias},
+                                                   {"grads.expand_weight", &grads.expand_weight},
+                                                   {"grads.expand_bias", &grads.expand_bias}});
   checks::contiguous(op, "saved.hidden", saved.hidden);
   checks::rank(op, "saved.hidden", saved.hidden, 2);
   const Sizes s = check_sizes(op, x, weights, saved.hidden.dim(1));
@@ -98,6 +125,7 @@ void squeeze_excite_backward(const Tensor& x, const SqueezeExciteWeights& weight
   if (dx != nullptr) check_like(op, "dx", *dx, x);
   check_same_shapes(op, grads, weights);
 
+  if (device == Device::cuda) return on_cuda::squeeze_excite_backward(x, weights, saved, dy, dx, grads);
   Tensor dgate = Tensor::empty({s.batch, s.channels});
   channel_scale_backward(x, saved.gate, dy, nullptr, dgate);
   Tensor& dlogits = dgate;

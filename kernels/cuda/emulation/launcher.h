@@ -8,14 +8,21 @@
 
 #include "kernels/cuda/emulation/config.h"
 #include "kernels/cuda/emulation/grid.h"
+#include "kernels/cuda/emulation/runtime_api.h"
 
 namespace ofa::cuda {
 
 // The launcher the host compiler instantiates host wrappers with: it runs the kernel on the
 // CPU and returns when the grid has finished. Pointer arguments must point into emulated
 // device memory (cudaMalloc), as they must on a GPU; configuration errors throw ofa::Error.
+// It takes a stream as NvccLauncher does, so host code is written once; launches run at once,
+// which serialises them in call order on every stream.
 class EmulatedLauncher {
  public:
+  explicit EmulatedLauncher(emu::api::cudaStream_t stream = nullptr) : stream_(stream) {}
+
+  emu::api::cudaStream_t stream() const { return stream_; }
+
   template <class... Params, class... Args>
   void launch(void (*kernel)(Params...), emu::api::dim3 grid, emu::api::dim3 block, std::size_t shared_bytes,
               Args&&... args) const {
@@ -52,6 +59,8 @@ class EmulatedLauncher {
   static std::array<const void*, sizeof...(I)> pointer_arguments(const Call& call, std::index_sequence<I...>) {
     return {as_pointer(std::get<I + 1>(call))...};
   }
+
+  emu::api::cudaStream_t stream_;
 };
 
 }  // namespace ofa::cuda

@@ -14,6 +14,7 @@ enum cudaError {
   cudaErrorInvalidValue = 1,
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidDevicePointer = 17,
+  cudaErrorInvalidResourceHandle = 400,
 };
 using cudaError_t = cudaError;
 
@@ -40,6 +41,10 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaM
 cudaError_t cudaMemset(void* pointer, int value, std::size_t bytes);
 cudaError_t cudaMemsetAsync(void* pointer, int value, std::size_t bytes, cudaStream_t stream = nullptr);
 cudaError_t cudaDeviceSynchronize();
+// Streams exist so that host code written for a GPU runs unchanged; work on them runs at once,
+// in call order. Using a stream after cudaStreamDestroy fails as on a GPU.
+cudaError_t cudaStreamCreate(cudaStream_t* stream);
+cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 cudaError_t cudaGetLastError();
 cudaError_t cudaPeekAtLastError();
@@ -52,5 +57,10 @@ namespace ofa::emu {
 // Whether [pointer, pointer + bytes) lies inside one emulated device allocation. A pointer
 // one past the end of an allocation counts when bytes is 0, as C++ allows forming it.
 bool is_device_range(const void* pointer, std::size_t bytes);
+
+// The emulated device's memory size: cudaMalloc fails with cudaErrorMemoryAllocation where the
+// live allocations would exceed it, so out-of-memory handling is testable. Unlimited by default.
+void set_device_memory_limit(std::size_t bytes);
+std::size_t device_memory_in_use();
 
 }  // namespace ofa::emu

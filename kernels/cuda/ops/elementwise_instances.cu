@@ -2,18 +2,7 @@
 // host wrapper instantiated with the launcher that launches there. A CUDA compile error (or
 // warning) in any of them fails the build here.
 
-#include "kernels/cuda/nvcc_launcher.cuh"
-#include "kernels/cuda/ops/accuracy.cuh"
-#include "kernels/cuda/ops/activation.cuh"
-#include "kernels/cuda/ops/batch_norm.cuh"
-#include "kernels/cuda/ops/bilinear_resize.cuh"
-#include "kernels/cuda/ops/cross_entropy.cuh"
-#include "kernels/cuda/ops/distillation.cuh"
-#include "kernels/cuda/ops/dropout.cuh"
-#include "kernels/cuda/ops/pooling.cuh"
-#include "kernels/cuda/ops/residual_add.cuh"
-#include "kernels/cuda/ops/sgd.cuh"
-#include "kernels/cuda/ops/squeeze_excite.cuh"
+#include "kernels/cuda/ops/elementwise_instances.cuh"
 
 namespace ofa::cuda {
 
