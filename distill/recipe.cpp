@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "kernels/error.h"
+#include "supernet/json_object_reader.h"
 
 namespace ofa {
 
@@ -26,21 +27,10 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string describe(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return concat(value.type_name(), ' ', text);
-}
-
 // Ratios are written as integers when they are, as the search-space files write them.
 json number_json(double value) {
   if (value == std::floor(value) && std::abs(value) < 1e15) return static_cast<std::int64_t>(value);
   return value;
-}
-
-bool is_int64(const json& value) {
-  return value.is_number_integer() &&
-         !(value.is_number_unsigned() && value.get<std::uint64_t>() > std::numeric_limits<std::int64_t>::max());
 }
 
 template <class T>
@@ -50,94 +40,29 @@ std::string join(const std::vector<T>& values) {
   return text;
 }
 
-// One JSON object of the schema, read the way search spaces are (supernet/search_space.cpp):
-// unknown keys are rejected first, so a misspelt key reads as "unknown key" rather than being
-// silently replaced by its default; every error names the origin and the field's path. Unlike
-// a space, most recipe keys are optional: a getter without a fallback marks a required key.
-class ObjectReader {
- public:
-  ObjectReader(const json& value, std::string path, const std::string& origin,
-               std::initializer_list<std::string_view> keys)
-      : value_(value), path_(std::move(path)), origin_(origin) {
-    if (!value_.is_object()) fail(origin_, path_.empty() ? "document" : path_, ": expected an object, got ", describe(value_));
-    for (const auto& item : value_.items())
-      if (std::find(keys.begin(), keys.end(), item.key()) == keys.end())
-        error(item.key(), "unknown key; expected only ", join(std::vector<std::string_view>(keys)));
+// A list of elastic choices; empty or absent keeps the phase's default (see resolve_choices).
+// The file may list values in any order; a duplicate is rejected as the likely typo it is.
+template <class T>
+std::vector<T> read_choices(const JsonObjectReader& r, std::string_view key) {
+  const json* value = r.find(key);
+  if (value == nullptr) return {};
+  if (!value->is_array()) r.error(key, "expected a list, got ", describe_json(*value));
+  std::vector<T> list;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const json& item = (*value)[i];
+    const bool ok = std::is_integral_v<T> ? is_int64(item) : item.is_number() && std::isfinite(item.get<double>());
+    if (!ok || !(item.get<double>() > 0))
+      r.error(concat(key, '[', i, ']'), "expected a positive ", std::is_integral_v<T> ? "integer" : "number", ", got ",
+              describe_json(item));
+    list.push_back(item.get<T>());
   }
+  std::sort(list.begin(), list.end());
+  const auto duplicate = std::adjacent_find(list.begin(), list.end());
+  if (duplicate != list.end()) r.error(key, "the value ", *duplicate, " is listed twice");
+  return list;
+}
 
-  std::string field(std::string_view key) const { return path_.empty() ? std::string(key) : concat(path_, '.', key); }
-
-  template <class... Parts>
-  [[noreturn]] void error(std::string_view key, Parts&&... parts) const {
-    fail(origin_, field(key), ": ", std::forward<Parts>(parts)...);
-  }
-
-  const json* find(std::string_view key) const {
-    const auto it = value_.find(key);
-    if (it != value_.end()) return &*it;
-    return nullptr;
-  }
-  const json& at(std::string_view key) const {
-    const json* value = find(key);
-    if (value == nullptr) error(key, "missing required key");
-    return *value;
-  }
-
-  std::int64_t integer(std::string_view key, std::optional<std::int64_t> fallback = std::nullopt) const {
-    if (fallback && find(key) == nullptr) return *fallback;
-    const json& value = at(key);
-    if (!is_int64(value)) error(key, "expected an integer, got ", describe(value));
-    return value.get<std::int64_t>();
-  }
-  double number(std::string_view key, std::optional<double> fallback = std::nullopt) const {
-    if (fallback && find(key) == nullptr) return *fallback;
-    const json& value = at(key);
-    if (!value.is_number() || !std::isfinite(value.get<double>())) error(key, "expected a number, got ", describe(value));
-    return value.get<double>();
-  }
-  bool boolean(std::string_view key, bool fallback) const {
-    if (find(key) == nullptr) return fallback;
-    const json& value = at(key);
-    if (!value.is_boolean()) error(key, "expected true or false, got ", describe(value));
-    return value.get<bool>();
-  }
-  std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt) const {
-    if (fallback && find(key) == nullptr) return *fallback;
-    const json& value = at(key);
-    if (!value.is_string() || (!fallback && value.get<std::string>().empty()))
-      error(key, "expected a", fallback ? "" : " non-empty", " string, got ", describe(value));
-    return value.get<std::string>();
-  }
-
-  // A list of elastic choices; empty or absent keeps the phase's default (see resolve_choices).
-  // The file may list values in any order; a duplicate is rejected as the likely typo it is.
-  template <class T>
-  std::vector<T> choices(std::string_view key) const {
-    const json* value = find(key);
-    if (value == nullptr) return {};
-    if (!value->is_array()) error(key, "expected a list, got ", describe(*value));
-    std::vector<T> list;
-    for (std::size_t i = 0; i < value->size(); ++i) {
-      const json& item = (*value)[i];
-      const bool ok = std::is_integral_v<T> ? is_int64(item) : item.is_number() && std::isfinite(item.get<double>());
-      if (!ok || !(item.get<double>() > 0))
-        error(concat(key, '[', i, ']'), "expected a positive ", std::is_integral_v<T> ? "integer" : "number", ", got ",
-              describe(item));
-      list.push_back(item.get<T>());
-    }
-    std::sort(list.begin(), list.end());
-    const auto duplicate = std::adjacent_find(list.begin(), list.end());
-    if (duplicate != list.end()) error(key, "the value ", *duplicate, " is listed twice");
-    return list;
-  }
-
- private:
-  const json& value_;
-  std::string path_;
-  const std::string& origin_;
-};
-
-SamplingRule read_sampling(const ObjectReader& reader) {
+SamplingRule read_sampling(const JsonObjectReader& reader) {
   const std::string name = reader.string("sampling", "random");
   if (name == "random") return SamplingRule::random;
   if (name == "sandwich") return SamplingRule::sandwich;
@@ -147,7 +72,7 @@ SamplingRule read_sampling(const ObjectReader& reader) {
 const char* sampling_name(SamplingRule rule) { return rule == SamplingRule::sandwich ? "sandwich" : "random"; }
 
 Phase read_phase(const json& value, std::size_t index, const std::string& origin) {
-  const ObjectReader r(value, concat("phases[", index, ']'), origin,
+  const JsonObjectReader r(value, origin, concat("phases[", index, ']'),
                        {"name", "epochs", "lr", "warmup_epochs", "subnets_per_step", "sampling", "kd_ratio",
                         "reorganize_channels", "kernel_sizes", "expand_ratios", "depths", "resolutions"});
   Phase phase;
@@ -169,12 +94,12 @@ Phase read_phase(const json& value, std::size_t index, const std::string& origin
   phase.kd_ratio = r.number("kd_ratio", 0.0);
   if (phase.kd_ratio < 0) r.error("kd_ratio", "expected a distillation ratio >= 0, got ", phase.kd_ratio);
   phase.reorganize_channels = r.boolean("reorganize_channels", false);
-  phase.choices.kernel_sizes = r.choices<std::int64_t>("kernel_sizes");
+  phase.choices.kernel_sizes = read_choices<std::int64_t>(r, "kernel_sizes");
   for (std::int64_t k : phase.choices.kernel_sizes)
     if (k % 2 == 0) r.error("kernel_sizes", "expected odd kernel sizes, got ", k);
-  phase.choices.expand_ratios = r.choices<double>("expand_ratios");
-  phase.choices.depths = r.choices<std::int64_t>("depths");
-  phase.choices.resolutions = r.choices<std::int64_t>("resolutions");
+  phase.choices.expand_ratios = read_choices<double>(r, "expand_ratios");
+  phase.choices.depths = read_choices<std::int64_t>(r, "depths");
+  phase.choices.resolutions = read_choices<std::int64_t>(r, "resolutions");
   return phase;
 }
 
@@ -238,7 +163,7 @@ json Recipe::to_json() const {
 }
 
 Recipe parse_recipe(const json& document, const std::string& origin) {
-  const ObjectReader r(document, "", origin,
+  const JsonObjectReader r(document, origin, "",
                        {"name", "description", "batch_size", "momentum", "nesterov", "weight_decay", "label_smoothing",
                         "kd_temperature", "lr_warmup_start", "train_images_per_epoch", "validation_images",
                         "bn_calibration_images", "checkpoint_every_steps", "log_every_steps", "phases"});
@@ -276,7 +201,7 @@ Recipe parse_recipe(const json& document, const std::string& origin) {
   recipe.log_every_steps = positive("log_every_steps", recipe.log_every_steps);
 
   const json& phases = r.at("phases");
-  if (!phases.is_array() || phases.empty()) r.error("phases", "expected a non-empty list of phases, got ", describe(phases));
+  if (!phases.is_array() || phases.empty()) r.error("phases", "expected a non-empty list of phases, got ", describe_json(phases));
   for (std::size_t i = 0; i < phases.size(); ++i) {
     Phase phase = read_phase(phases[i], i, origin);
     for (const Phase& earlier : recipe.phases)

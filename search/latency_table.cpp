@@ -12,94 +12,19 @@
 
 #include "kernels/error.h"
 #include "supernet/atomic_file.h"
+#include "supernet/json_object_reader.h"
 
 namespace ofa {
 namespace {
 
 using json = nlohmann::json;
 
-std::string describe(const json& value) {
-  const std::string text = value.dump();
-  return concat(value.type_name(), ' ', text.size() > 40 ? text.substr(0, 40) + "..." : text);
+LayerKind read_layer_kind(const JsonObjectReader& entry, std::string_view key) {
+  const std::string name = entry.string(key);
+  for (LayerKind kind : {LayerKind::stem, LayerKind::block, LayerKind::head, LayerKind::network})
+    if (name == layer_kind_name(kind)) return kind;
+  entry.error(key, "unknown layer '", name, "'; expected stem, block, head or network");
 }
-
-// One object of the file: unknown keys are rejected first (a misspelt key then reads as
-// "unknown key 'kernle'", not as a missing "kernel"); every listed key is required. Errors read
-// "ORIGIN: FIELD: what was expected, got what".
-class FieldReader {
- public:
-  FieldReader(const json& value, std::string origin, std::string path, const std::vector<std::string_view>& keys)
-      : value_(value), origin_(std::move(origin)), path_(std::move(path)) {
-    if (!value_.is_object()) fail(origin_, path_.empty() ? "document" : path_, ": expected an object, got ", describe(value_));
-    for (const auto& item : value_.items()) {
-      if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
-      std::string known;
-      for (std::string_view key : keys) known += concat(known.empty() ? "" : ", ", key);
-      fail(origin_, field(item.key()), ": unknown key; expected only ", known);
-    }
-  }
-
-  std::string field(std::string_view key) const { return path_.empty() ? std::string(key) : concat(path_, '.', key); }
-
-  const json& at(std::string_view key) const {
-    const auto it = value_.find(key);
-    if (it == value_.end()) fail(origin_, field(key), ": missing required key");
-    return *it;
-  }
-  std::string string(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_string() || value.get<std::string>().empty())
-      fail(origin_, field(key), ": expected a non-empty string, got ", describe(value));
-    return value.get<std::string>();
-  }
-  std::int64_t positive_integer(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_number_integer() || value.get<std::int64_t>() <= 0 ||
-        (value.is_number_unsigned() && value.get<std::uint64_t>() > std::numeric_limits<std::int64_t>::max()))
-      fail(origin_, field(key), ": expected a positive integer, got ", describe(value));
-    return value.get<std::int64_t>();
-  }
-  std::int64_t count(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_number_integer() || value.get<std::int64_t>() < 0)
-      fail(origin_, field(key), ": expected a non-negative integer, got ", describe(value));
-    return value.get<std::int64_t>();
-  }
-  double number(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_number() || !std::isfinite(value.get<double>()))
-      fail(origin_, field(key), ": expected a finite number, got ", describe(value));
-    return value.get<double>();
-  }
-  double positive_number(std::string_view key) const {
-    const double v = number(key);
-    if (!(v > 0.0)) fail(origin_, field(key), ": expected a positive number, got ", v);
-    return v;
-  }
-  bool boolean(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_boolean()) fail(origin_, field(key), ": expected true or false, got ", describe(value));
-    return value.get<bool>();
-  }
-  Activation activation(std::string_view key) const {
-    const std::string name = string(key);
-    try {
-      return activation_from_name(name);
-    } catch (const Error&) {
-      fail(origin_, field(key), ": unknown activation '", name, "'; expected relu, h_swish, h_sigmoid or none");
-    }
-  }
-  LayerKind layer_kind(std::string_view key) const {
-    const std::string name = string(key);
-    for (LayerKind kind : {LayerKind::stem, LayerKind::block, LayerKind::head, LayerKind::network})
-      if (name == layer_kind_name(kind)) return kind;
-    fail(origin_, field(key), ": unknown layer '", name, "'; expected stem, block, head or network");
-  }
-
- private:
-  const json& value_;
-  std::string origin_, path_;
-};
 
 json entry_to_json(const LayerKey& key, double milliseconds) {
   json entry = {{"layer", layer_kind_name(key.kind)}, {"input_size", key.input_size}};
@@ -136,11 +61,10 @@ std::vector<std::string_view> entry_fields(LayerKind kind) {
 }
 
 std::pair<LayerKey, double> entry_from_json(const json& value, const std::string& origin, const std::string& path) {
-  const LayerKind kind = FieldReader(value, origin, path, {"layer", "input_size", "in_channels", "out_channels",
-                                                           "activation", "kernel", "stride", "expand", "mid_channels",
-                                                           "expand_conv", "squeeze_excite", "ms"})
-                             .layer_kind("layer");
-  const FieldReader entry(value, origin, path, entry_fields(kind));
+  // A block entry has every key any kind has: read the kind against that set, then check the
+  // entry against its kind's own keys.
+  const LayerKind kind = read_layer_kind(JsonObjectReader(value, origin, path, entry_fields(LayerKind::block)), "layer");
+  const JsonObjectReader entry(value, origin, path, entry_fields(kind));
   LayerKey key;
   key.kind = kind;
   key.input_size = entry.positive_integer("input_size");
@@ -166,7 +90,7 @@ std::pair<LayerKey, double> entry_from_json(const json& value, const std::string
 }
 
 DeviceDescription device_from_json(const json& value, const std::string& origin) {
-  const FieldReader device(value, origin, "device", {"backend", "processor", "threads", "compiler", "build"});
+  const JsonObjectReader device(value, origin, "device", {"backend", "processor", "threads", "compiler", "build"});
   DeviceDescription description;
   description.backend = device.string("backend");
   description.processor = device.string("processor");
@@ -208,7 +132,7 @@ json latency_table_to_json(const LatencyTable& table) {
 }
 
 LatencyTable latency_table_from_json(const json& document, const std::string& origin) {
-  const FieldReader top(document, origin, "", {"format", "space", "search_space", "device", "measurement", "entries"});
+  const JsonObjectReader top(document, origin, "", {"format", "space", "search_space", "device", "measurement", "entries"});
   const std::string format = top.string("format");
   OFA_CHECK(format == kLatencyTableFormat, origin, "format: expected '", kLatencyTableFormat, "', got '", format,
             "' (not a latency table of this version of ofa)");
@@ -220,14 +144,14 @@ LatencyTable latency_table_from_json(const json& document, const std::string& or
   table.space = parse_search_space(top.at("search_space"), origin + " search_space").to_json();
   table.device = device_from_json(top.at("device"), origin);
 
-  const FieldReader measurement(top.at("measurement"), origin, "measurement", {"warmup", "repeats", "seconds"});
-  table.measurement.warmup = measurement.count("warmup");
+  const JsonObjectReader measurement(top.at("measurement"), origin, "measurement", {"warmup", "repeats", "seconds"});
+  table.measurement.warmup = measurement.non_negative_integer("warmup");
   table.measurement.repeats = measurement.positive_integer("repeats");
   table.measurement.seconds = measurement.number("seconds");
 
   const json& entries = top.at("entries");
   OFA_CHECK(entries.is_array() && !entries.empty(), origin, "entries: expected a non-empty list, got ",
-            describe(entries));
+            describe_json(entries));
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string path = concat("entries[", i, ']');
     const auto [key, milliseconds] = entry_from_json(entries[i], origin, path);

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "kernels/error.h"
+#include "supernet/json_object_reader.h"
 
 namespace ofa {
 
@@ -24,12 +25,6 @@ const std::vector<std::pair<std::string_view, std::string_view>>& search_space_d
 namespace {
 
 using json = nlohmann::json;
-
-std::string describe(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return concat(value.type_name(), ' ', text);
-}
 
 // Ratios are written as integers when they are (OFA writes "e": [6, 4, 3]).
 json number_json(double value) {
@@ -50,6 +45,7 @@ double shortest_decimal(float value) {
 class FieldError {
  public:
   explicit FieldError(const std::string& origin) : origin_(origin) {}
+  const std::string& origin() const { return origin_; }
   template <class... Parts>
   [[noreturn]] void operator()(std::string_view field, Parts&&... parts) const {
     fail(origin_, field, ": ", std::forward<Parts>(parts)...);
@@ -62,7 +58,7 @@ class FieldError {
 std::int64_t read_integer(const json& value, std::string_view field, const FieldError& error) {
   if (value.is_number_unsigned() && value.get<std::uint64_t>() > std::numeric_limits<std::int64_t>::max())
     error(field, "integer out of range: ", value.dump());
-  if (!value.is_number_integer()) error(field, "expected an integer, got ", describe(value));
+  if (!value.is_number_integer()) error(field, "expected an integer, got ", describe_json(value));
   return value.get<std::int64_t>();
 }
 
@@ -79,69 +75,21 @@ std::int64_t read_odd_kernel(const json& value, std::string_view field, const Fi
 }
 
 double read_positive_number(const json& value, std::string_view field, const FieldError& error) {
-  if (!value.is_number()) error(field, "expected a number, got ", describe(value));
+  if (!value.is_number()) error(field, "expected a number, got ", describe_json(value));
   const double v = value.get<double>();
   if (!(v > 0.0) || !std::isfinite(v)) error(field, "expected a positive number, got ", v);
   return v;
 }
 
-// One JSON object of the schema. Unknown keys are rejected first (a misspelt key then reads as
-// "unknown key 'widht'", not as a missing "width"); every known key is required.
-class ObjectReader {
- public:
-  ObjectReader(const json& value, std::string path, const FieldError& error,
-               std::initializer_list<std::string_view> keys)
-      : value_(value), path_(std::move(path)), error_(error) {
-    if (!value_.is_object()) error_(path_.empty() ? "document" : path_, "expected an object, got ", describe(value_));
-    for (const auto& item : value_.items()) {
-      if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
-      std::string known;
-      for (std::string_view key : keys) known += concat(known.empty() ? "" : ", ", key);
-      error_(field(item.key()), "unknown key; expected only ", known);
-    }
-  }
-
-  std::string field(std::string_view key) const { return path_.empty() ? std::string(key) : concat(path_, '.', key); }
-
-  const json& at(std::string_view key) const {
-    const auto it = value_.find(key);
-    if (it == value_.end()) error_(field(key), "missing required key");
-    return *it;
-  }
-  std::int64_t positive_integer(std::string_view key) const { return read_positive_integer(at(key), field(key), error_); }
-  std::int64_t kernel(std::string_view key) const { return read_odd_kernel(at(key), field(key), error_); }
-  double positive_number(std::string_view key) const { return read_positive_number(at(key), field(key), error_); }
-  bool boolean(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_boolean()) error_(field(key), "expected true or false, got ", describe(value));
-    return value.get<bool>();
-  }
-  std::string string(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_string() || value.get<std::string>().empty())
-      error_(field(key), "expected a non-empty string, got ", describe(value));
-    return value.get<std::string>();
-  }
-  Activation activation(std::string_view key) const {
-    const std::string name = string(key);
-    try {
-      return activation_from_name(name);
-    } catch (const Error&) {
-      error_(field(key), "unknown activation '", name, "'; expected relu, h_swish, h_sigmoid or none");
-    }
-  }
-
- private:
-  const json& value_;
-  std::string path_;
-  const FieldError& error_;
-};
+std::int64_t odd_kernel(const JsonObjectReader& object, std::string_view key) {
+  return read_odd_kernel(object.at(key), object.field(key), FieldError(object.origin()));
+}
 
 // A list of elastic choices: non-empty, each read by `read_one`, sorted ascending (the file may
 // list them in any order), duplicates rejected as the likely typo they are.
 template <class T, class ReadOne>
 std::vector<T> read_choices(const json& value, const std::string& field, const FieldError& error, ReadOne read_one) {
-  if (!value.is_array() || value.empty()) error(field, "expected a non-empty list, got ", describe(value));
+  if (!value.is_array() || value.empty()) error(field, "expected a non-empty list, got ", describe_json(value));
   std::vector<T> choices;
   for (std::size_t i = 0; i < value.size(); ++i) choices.push_back(read_one(value[i], concat(field, '[', i, ']'), error));
   std::sort(choices.begin(), choices.end());
@@ -153,7 +101,7 @@ std::vector<T> read_choices(const json& value, const std::string& field, const F
 // Either an explicit list or {"min", "max", "step"} with max - min a multiple of step.
 std::vector<std::int64_t> read_resolutions(const json& value, const std::string& field, const FieldError& error) {
   if (!value.is_object()) return read_choices<std::int64_t>(value, field, error, read_positive_integer);
-  const ObjectReader range(value, field, error, {"min", "max", "step"});
+  const JsonObjectReader range(value, error.origin(), field, {"min", "max", "step"});
   const std::int64_t min = range.positive_integer("min");
   const std::int64_t max = range.positive_integer("max");
   const std::int64_t step = range.positive_integer("step");
@@ -166,22 +114,22 @@ std::vector<std::int64_t> read_resolutions(const json& value, const std::string&
 }
 
 StemSpec read_stem(const json& value, const FieldError& error) {
-  const ObjectReader stem(value, "stem", error, {"width", "kernel", "stride", "activation"});
-  return {stem.positive_integer("width"), stem.kernel("kernel"), stem.positive_integer("stride"),
+  const JsonObjectReader stem(value, error.origin(), "stem", {"width", "kernel", "stride", "activation"});
+  return {stem.positive_integer("width"), odd_kernel(stem, "kernel"), stem.positive_integer("stride"),
           stem.activation("activation")};
 }
 
 FirstBlockSpec read_first_block(const json& value, const FieldError& error) {
-  const ObjectReader block(value, "first_block", error, {"width", "kernel", "expand", "activation", "squeeze_excite"});
-  return {block.positive_integer("width"), block.kernel("kernel"), block.positive_number("expand"),
+  const JsonObjectReader block(value, error.origin(), "first_block", {"width", "kernel", "expand", "activation", "squeeze_excite"});
+  return {block.positive_integer("width"), odd_kernel(block, "kernel"), block.positive_number("expand"),
           block.activation("activation"), block.boolean("squeeze_excite")};
 }
 
 std::vector<StageSpec> read_stages(const json& value, const FieldError& error) {
-  if (!value.is_array() || value.empty()) error("stages", "expected a non-empty list of stages, got ", describe(value));
+  if (!value.is_array() || value.empty()) error("stages", "expected a non-empty list of stages, got ", describe_json(value));
   std::vector<StageSpec> stages;
   for (std::size_t i = 0; i < value.size(); ++i) {
-    const ObjectReader stage(value[i], concat("stages[", i, ']'), error, {"width", "stride", "activation", "squeeze_excite"});
+    const JsonObjectReader stage(value[i], error.origin(), concat("stages[", i, ']'), {"width", "stride", "activation", "squeeze_excite"});
     stages.push_back({stage.positive_integer("width"), stage.positive_integer("stride"), stage.activation("activation"),
                       stage.boolean("squeeze_excite")});
   }
@@ -189,16 +137,16 @@ std::vector<StageSpec> read_stages(const json& value, const FieldError& error) {
 }
 
 HeadSpec read_head(const json& value, const FieldError& error) {
-  const ObjectReader head(value, "head", error, {"final_expand_width", "feature_mix_width", "activation", "dropout"});
+  const JsonObjectReader head(value, error.origin(), "head", {"final_expand_width", "feature_mix_width", "activation", "dropout"});
   const json& dropout = head.at("dropout");
   if (!dropout.is_number() || !(dropout.get<double>() >= 0.0 && dropout.get<double>() < 1.0))
-    error(head.field("dropout"), "expected a probability in [0, 1), got ", describe(dropout));
+    error(head.field("dropout"), "expected a probability in [0, 1), got ", describe_json(dropout));
   return {head.positive_integer("final_expand_width"), head.positive_integer("feature_mix_width"),
           head.activation("activation"), static_cast<float>(dropout.get<double>())};
 }
 
 void read_elastic(const json& value, SearchSpace& space, const FieldError& error) {
-  const ObjectReader elastic(value, "elastic", error, {"kernel_sizes", "expand_ratios", "depths", "resolutions"});
+  const JsonObjectReader elastic(value, error.origin(), "elastic", {"kernel_sizes", "expand_ratios", "depths", "resolutions"});
   space.kernel_sizes = read_choices<std::int64_t>(elastic.at("kernel_sizes"), elastic.field("kernel_sizes"), error, read_odd_kernel);
   space.expand_ratios = read_choices<double>(elastic.at("expand_ratios"), elastic.field("expand_ratios"), error, read_positive_number);
   space.depths = read_choices<std::int64_t>(elastic.at("depths"), elastic.field("depths"), error, read_positive_integer);
@@ -314,7 +262,7 @@ json SearchSpace::to_json() const {
 
 SearchSpace parse_search_space(const json& document, const std::string& origin) {
   const FieldError error(origin);
-  const ObjectReader root(document, "", error,
+  const JsonObjectReader root(document, origin, "",
                           {"name", "in_channels", "num_classes", "width_mult", "channel_divisor", "stem", "first_block",
                            "stages", "elastic", "se_reduction", "head"});
   SearchSpace space;

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdint>
 #include <random>
 #include <sstream>
@@ -114,21 +113,20 @@ TEST(Evolution, TheSmallestSubnetMinimisesMacsParamsAndMemory) {
   }
 }
 
-// OFA's setting: 500 generations with the MLP predictor as the objective, under a MACs budget.
-TEST(Evolution, FiveHundredGenerationsWithThePredictorTakeUnderTenSeconds) {
+// OFA's setting: 500 generations with the MLP predictor as the objective, under a MACs budget
+// (its time is measured by tools/bench/bench_evolution.cpp).
+TEST(Evolution, FiveHundredGenerationsWithThePredictorStayWithinTheBudget) {
   const SearchSpace space = load_search_space("mbv3-small");
   const AccuracyPredictor predictor(space, 3);
   const BatchObjective objective = [&predictor](std::span<const Subnet> s) { return predictor.predict(s); };
   const Constraint constraint = macs_at_most(space, 8.0);
   EvolutionConfig config;
   config.seed = 1;
-  const auto start = std::chrono::steady_clock::now();
   const EvolutionResult result = evolve(space, objective, std::span(&constraint, 1), config);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("500 generations: %.2f s, %lld subnets scored, %lld metric evaluations\n", seconds,
-              static_cast<long long>(result.objective_calls), static_cast<long long>(result.metric_cache_misses));
-  EXPECT_EQ(result.best_score_per_generation.size(), 501u);
-  EXPECT_LT(seconds, 10.0);
+  ASSERT_EQ(result.best_score_per_generation.size(), 501u);
+  EXPECT_LE(count_subnet(space, result.best.subnet).macs / 1e6, 8.0);
+  for (std::size_t g = 1; g < result.best_score_per_generation.size(); ++g)
+    EXPECT_GE(result.best_score_per_generation[g], result.best_score_per_generation[g - 1]) << "generation " << g;
 }
 
 }  // namespace

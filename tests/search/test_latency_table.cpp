@@ -163,14 +163,14 @@ TEST(LatencyTableFile, CorruptTablesGiveAClearError) {
 
   const std::vector<std::pair<std::function<void(json&)>, std::string>> corruptions = {
       {[&](json& d) { d["entries"][block].erase("kernel"); }, entry + ".kernel: missing required key"},
-      {[&](json& d) { d["entries"][block]["kernel"] = "five"; }, entry + ".kernel: expected a positive integer"},
+      {[&](json& d) { d["entries"][block]["kernel"] = "five"; }, entry + ".kernel: expected an integer, got string"},
       {[&](json& d) { d["entries"][block]["ms"] = -1.0; }, entry + ".ms: expected a positive number"},
       {[&](json& d) { d["entries"][block]["squeeze_excite"] = 1; }, entry + ".squeeze_excite: expected true or false"},
       {[&](json& d) { d["entries"][block]["layer"] = "conv"; }, entry + ".layer: unknown layer 'conv'"},
       {[&](json& d) { d["entries"][block]["kernle"] = 3; }, entry + ".kernle: unknown key"},
       {[&](json& d) { d["entries"].push_back(d["entries"][block]); }, "a second entry for block"},
       {[&](json& d) { d.erase("device"); }, "device: missing required key"},
-      {[&](json& d) { d["device"]["threads"] = "two"; }, "device.threads: expected a positive integer"},
+      {[&](json& d) { d["device"]["threads"] = "two"; }, "device.threads: expected an integer, got string"},
       {[&](json& d) { d["measurement"]["repeats"] = 0; }, "measurement.repeats: expected a positive integer"},
       {[&](json& d) { d["format"] = "something-else"; }, "format: expected 'ofa-latency-table-v1'"},
       {[&](json& d) { d["entries"] = json::array(); }, "entries: expected a non-empty list"},
