@@ -85,6 +85,10 @@ class LatencyCommand {
     report["repeats"] = table.measurement.repeats;
     report["seconds"] = table.measurement.seconds;
     report["noise"] = noise_json(noise);
+    // The range a latency budget can take on this device (budgets outside it are infeasible or
+    // select the largest subnet).
+    report["predicted_ms"] = {{"smallest_subnet", predict_latency_ms(table, space, smallest_subnet(space))},
+                              {"largest_subnet", predict_latency_ms(table, space, largest_subnet(space))}};
     if (validate_ > 0) {
       const LatencyValidation validation = validate_latency_table(table, space, validate_, options_);
       nlohmann::ordered_json subnets = nlohmann::ordered_json::array();
