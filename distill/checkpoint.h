@@ -25,7 +25,7 @@ struct TrainingPosition {
 
 struct TrainingState {
   Supernet* supernet = nullptr;
-  std::vector<Tensor>* momentum = nullptr;         // one per supernet parameter, same shapes
+  std::vector<Tensor>* momentum = nullptr;         // one per supernet parameter, same shapes and device
   std::unique_ptr<ExtractedNetwork>* teacher = nullptr;
   TrainingPosition position;
   nlohmann::json run;  // the run's identity (space, recipe, data, seed): must match on resume

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "distill/batch_upload.h"
 #include "distill/data/batch_loader.h"
 #include "kernels/error.h"
-#include "kernels/ops/accuracy.h"
-#include "kernels/ops/cross_entropy.h"
+#include "kernels/ops/metric_sums.h"
 
 namespace ofa {
 
@@ -19,24 +19,23 @@ EvalResult evaluate(Network& network, std::shared_ptr<const Dataset> dataset, co
   options.normalization = profile.normalization;
   BatchLoader loader(std::move(dataset), options);
   loader.start_epoch(0, 0, resolution);
-  EvalResult result;
-  double loss_sum = 0;
-  std::int64_t top1 = 0, top5 = 0;
+  // Summed where the network is and read once at the end: on cuda no batch waits for the device.
+  MetricSums sums(network.device());
   Batch batch;
   while (loader.next(batch)) {
-    const Tensor& logits = network.forward(batch.images, false);
-    const AccuracyCounts counts = accuracy_counts(logits, batch.labels, 5);
-    top1 += counts.top1;
-    top5 += counts.topk;
-    const auto n = static_cast<std::int64_t>(batch.labels.size());
-    loss_sum += static_cast<double>(cross_entropy_forward(logits, batch.labels, 0.0f)) * static_cast<double>(n);
-    result.images += n;
+    const Tensor& logits = network.forward(images_on(network.device(), batch.images), false);
+    sums.add_accuracy(logits, batch.labels, 5);
+    // Weighted by the batch's size, so the mean is over images even when the last batch is short.
+    sums.add_cross_entropy(logits, batch.labels, 0.0f, static_cast<double>(batch.labels.size()));
   }
+  const MetricTotals totals = sums.read();
+  EvalResult result;
+  result.images = totals.rows;
   OFA_CHECK(result.images > 0, "evaluate", "the dataset '", loader.dataset().name(), "' has no images");
   const auto images = static_cast<double>(result.images);
-  result.top1 = static_cast<double>(top1) / images;
-  result.top5 = static_cast<double>(top5) / images;
-  result.loss = loss_sum / images;
+  result.top1 = static_cast<double>(totals.top1) / images;
+  result.top5 = static_cast<double>(totals.topk) / images;
+  result.loss = totals.loss / images;
   return result;
 }
 
@@ -60,7 +59,7 @@ void recalibrate_batch_norm(Network& network, std::shared_ptr<const Dataset> dat
     BatchNormConfig config = saved;
     config.momentum = 1.0f / static_cast<float>(k + 1);
     network.set_batch_norm_config(config);
-    network.forward(batch.images, true);
+    network.forward(images_on(network.device(), batch.images), true);
   }
   network.set_batch_norm_config(saved);
 }

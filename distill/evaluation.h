@@ -16,7 +16,8 @@ struct EvalResult {
 };
 
 // Eval-mode accuracy of the network's active configuration on every image of `dataset`, at
-// `resolution`, with the profile's evaluation preprocessing, in dataset order.
+// `resolution`, with the profile's evaluation preprocessing, in dataset order, on the network's
+// device (batches are uploaded; on cuda the host waits for the device once, at the end).
 EvalResult evaluate(Network& network, std::shared_ptr<const Dataset> dataset, const DataProfile& profile,
                     std::int64_t resolution, std::int64_t batch_size = 200);
 

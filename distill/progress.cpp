@@ -45,9 +45,11 @@ std::string bar(std::int64_t done, std::int64_t total) {
 std::string step_line(const StepReport& r, std::size_t width) {
   const std::string head = concat('[', r.recipe, r.recipe.empty() ? "" : " ", r.phase_index, '/', r.phases, ' ',
                                   r.phase, "] epoch ", r.epoch, '/', r.epochs, ' ');
-  char tail[160];
-  std::snprintf(tail, sizeof tail, "step %lld/%lld loss %.4f acc %.1f%% lr %.4g %.0f img/s ETA %s",
-                static_cast<long long>(r.step), static_cast<long long>(r.steps_in_epoch), r.loss, 100.0 * r.accuracy,
+  char tail[160], loss[32] = "--", accuracy[32] = "--";
+  if (std::isfinite(r.loss)) std::snprintf(loss, sizeof loss, "%.4f", r.loss);
+  if (std::isfinite(r.accuracy)) std::snprintf(accuracy, sizeof accuracy, "%.1f%%", 100.0 * r.accuracy);
+  std::snprintf(tail, sizeof tail, "step %lld/%lld loss %s acc %s lr %.4g %.0f img/s ETA %s",
+                static_cast<long long>(r.step), static_cast<long long>(r.steps_in_epoch), loss, accuracy,
                 r.learning_rate, r.images_per_second, format_duration(r.eta_seconds).c_str());
   const std::string with_bar = head + bar(r.step, r.steps_in_epoch) + ' ' + tail;
   return with_bar.size() <= width ? with_bar : head + tail;
@@ -129,6 +131,10 @@ void ProgressLog::step(const StepReport& report, bool log_line) {
     line["learning_rate"] = report.learning_rate;
     line["images_per_second"] = report.images_per_second;
     line["eta_seconds"] = report.eta_seconds;
+    if (report.device_allocations >= 0) {
+      line["device_allocations"] = report.device_allocations;
+      line["device_reserved_mb"] = report.device_reserved_mb;
+    }
     write_metrics(line);
   }
   if (!terminal_) {

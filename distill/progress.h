@@ -20,10 +20,16 @@ struct StepReport {
   std::int64_t epoch = 0, epochs = 0;        // within the phase
   std::int64_t step = 0, steps_in_epoch = 0;  // within the epoch
   std::int64_t global_step = 0;
-  double loss = 0, accuracy = 0;   // running means over the steps since the last report; accuracy in [0, 1]
+  // Means over the steps up to the last log line (the trainer reads them from the device only
+  // there); accuracy in [0, 1]. NaN before the first log line: the bar shows "--".
+  double loss = 0, accuracy = 0;
   double learning_rate = 0;
   double images_per_second = 0;
   double eta_seconds = 0;          // of the whole run
+  // Training on cuda: cudaMalloc calls the steps since the last report made (0 once the caching
+  // allocator has seen every shape), and the device memory it holds. -1: not on cuda (omitted).
+  std::int64_t device_allocations = -1;
+  double device_reserved_mb = 0;
 };
 
 class ProgressLog {

@@ -64,9 +64,9 @@ nlohmann::json evaluate_run(const EvalOptions& options) {
   const SafetensorsFile header = load_safetensors(weights);
   ExtractedNetwork network;
   if (header.metadata_at("format") == "ofa-subnet-v1") {
-    network = load_extracted(weights);
+    network = load_extracted(weights, options.device);
   } else {
-    const std::unique_ptr<Supernet> supernet = load_supernet(weights);
+    const std::unique_ptr<Supernet> supernet = load_supernet(weights, options.device);
     const Subnet subnet = load_subnet(options.subnet, supernet->space());
     network = extract_subnet(*supernet, subnet);
   }
@@ -78,6 +78,7 @@ nlohmann::json evaluate_run(const EvalOptions& options) {
   const EvalResult r = evaluate(*network.network, target, profile, network.subnet.resolution);
   const SubnetCost cost = count_subnet(network.space, network.subnet);
   return {{"weights", weights},           {"subnet", subnet_to_json(network.subnet)},
+          {"device", device_name(options.device)},
           {"split", options.split},       {"images", r.images},
           {"top1", r.top1},               {"top5", r.top5},
           {"loss", r.loss},               {"macs_m", cost.macs / 1e6},

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/tensor.h"
+
 // `ofa eval`: the accuracy of one subnet of a trained run (or of a weight file) after BN
 // recalibration, on the held-out validation split or the test split.
 namespace ofa {
@@ -18,6 +20,7 @@ struct EvalOptions {
   std::uint64_t seed = 0;              // with --weights only: the validation split's seed
   std::int64_t calibration_images = 2000;
   int threads = 2;
+  Device device = Device::cpu;  // where the network runs; the result is the same up to rounding
 };
 
 nlohmann::json evaluate_run(const EvalOptions& options);

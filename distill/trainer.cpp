@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "distill/batch_upload.h"
 #include "distill/checkpoint.h"
 #include "distill/data/batch_loader.h"
 #include "distill/data/data_spec.h"
@@ -17,9 +18,11 @@
 #include "distill/progress.h"
 #include "distill/recipe.h"
 #include "kernels/error.h"
-#include "kernels/ops/accuracy.h"
+#include "kernels/cuda/backend.h"
+#include "kernels/device_choice.h"
 #include "kernels/ops/cross_entropy.h"
 #include "kernels/ops/distillation.h"
+#include "kernels/ops/metric_sums.h"
 #include "kernels/ops/residual_add.h"
 #include "kernels/ops/sgd.h"
 #include "kernels/random.h"
@@ -40,6 +43,11 @@ constexpr std::uint64_t kSubnetsPerStepLimit = 64;
 constexpr std::uint64_t kTeacherDropoutStream = kSubnetsPerStepLimit - 1;
 
 std::string path_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+
+// cudaMalloc calls so far, where the active CUDA backend has made them; 0 for the cpu.
+std::uint64_t device_allocations(Device device) {
+  return device == Device::cuda ? cuda::active_backend().allocator.stats().device_allocations : 0;
+}
 
 // The largest or smallest subnet within `choices` (already resolved to explicit lists).
 Subnet extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest) {
@@ -72,6 +80,7 @@ class Trainer {
   void open_run_directory();
   void run_phase(std::size_t p);
   void step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr);
+  MetricTotals check_losses(const Phase& phase);
   void validate(std::size_t p, std::int64_t epoch);
   nlohmann::json final_evaluation();
   void write_checkpoint();
@@ -90,15 +99,23 @@ class Trainer {
   nlohmann::json identity_;
   std::unique_ptr<Supernet> supernet_;
   std::vector<Tensor> momentum_;
+  std::unique_ptr<Sgd> sgd_;
   std::unique_ptr<ExtractedNetwork> teacher_;
   TrainingPosition position_;
   std::unique_ptr<BatchLoader> loader_;
   std::unique_ptr<ProgressLog> log_;
   std::int64_t steps_per_epoch_ = 0;
 
-  // Running means between log lines, and throughput.
-  double loss_sum_ = 0, accuracy_sum_ = 0;
+  // Losses and accuracy summed on the training device between log lines and read only on logging
+  // and checkpoint steps, so other steps never wait for a cuda device: the first subnet's (shown
+  // and logged) and the other subnets' (only checked for being finite).
+  std::unique_ptr<MetricSums> logged_sums_, other_sums_;
   std::int64_t logged_steps_ = 0;
+  std::int64_t unchecked_from_step_ = 0;        // global steps done when the losses were last checked
+  // The last log line's, for the progress bar between log lines (NaN before the first).
+  double shown_loss_ = std::nan(""), shown_accuracy_ = std::nan("");
+  std::int64_t step_device_allocations_ = 0;    // cudaMalloc calls in the steps since the last log line
+  // Throughput.
   std::chrono::steady_clock::time_point log_start_, run_start_;
   double work_done_ = 0;
 };
@@ -134,9 +151,15 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
     steps_per_epoch_ =
         std::clamp<std::int64_t>(recipe_.train_images_per_epoch / recipe_.batch_size, 1, steps_per_epoch_);
 
-  supernet_ = std::make_unique<Supernet>(space_, options_.seed);
-  for (const Parameter& p : supernet_->network().parameters().parameters)
-    momentum_.push_back(Tensor::zeros(p.value.shape()));
+  supernet_ = std::make_unique<Supernet>(space_, options_.seed, options_.device);
+  std::vector<SgdParameter> sgd_parameters;
+  for (const Parameter& p : supernet_->network().parameters().parameters) {
+    momentum_.push_back(Tensor::zeros(p.value.shape(), DType::f32, options_.device));
+    sgd_parameters.push_back({p.value, p.grad, momentum_.back(), p.weight_decay});
+  }
+  sgd_ = std::make_unique<Sgd>(std::move(sgd_parameters));
+  logged_sums_ = std::make_unique<MetricSums>(options_.device);
+  other_sums_ = std::make_unique<MetricSums>(options_.device);
   open_run_directory();
 }
 
@@ -210,13 +233,13 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
   const auto kd_ratio = static_cast<float>(phase.kd_ratio);
   const auto smoothing = static_cast<float>(recipe_.label_smoothing);
   const auto temperature = static_cast<float>(recipe_.kd_temperature);
+  const Tensor images = images_on(options_.device, batch.images);
   Tensor soft_targets;
   if (use_teacher)
-    soft_targets = teacher_->network->forward(batch.images, true, options_.seed,
+    soft_targets = teacher_->network->forward(images, true, options_.seed,
                                               global * kSubnetsPerStepLimit + kTeacherDropoutStream).clone();
 
   network.zero_grad();
-  double first_loss = 0, first_accuracy = 0;
   for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
     Subnet subnet;
     if (sandwich && k < 2)
@@ -226,45 +249,48 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
     subnet.resolution = batch.resolution;
     supernet_->set_active(subnet);
     const Tensor& logits =
-        network.forward(batch.images, true, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
-    double loss = cross_entropy_forward(logits, batch.labels, smoothing);
-    Tensor dlogits = Tensor::empty(logits.shape());
+        network.forward(images, true, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
+    MetricSums& sums = k == 0 ? *logged_sums_ : *other_sums_;
+    sums.add_cross_entropy(logits, batch.labels, smoothing);
+    Tensor dlogits = Tensor::empty(logits.shape(), DType::f32, logits.device());
     cross_entropy_backward(logits, batch.labels, smoothing, 1.0f, dlogits);
     const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
     if (distil) {
-      loss += phase.kd_ratio * distillation_forward(logits, soft_targets, temperature);
-      Tensor dkd = Tensor::empty(logits.shape());
+      sums.add_distillation(logits, soft_targets, temperature, phase.kd_ratio);
+      Tensor dkd = Tensor::empty(logits.shape(), DType::f32, logits.device());
       distillation_backward(logits, soft_targets, temperature, kd_ratio, dkd);
       residual_add_forward(dlogits, dkd, dlogits);
     }
-    OFA_CHECK(std::isfinite(loss), "ofa train",
-              concat("the loss became ", loss, " at step ", position_.global_step, " (phase '", phase.name,
-                     "', subnet ", subnet_to_json(subnet).dump(),
-                     "); stopping. The last good checkpoint is kept in ", options_.out,
-                     "; try a lower learning rate"));
     if (k == 0) {
-      first_loss = loss;
-      first_accuracy = static_cast<double>(accuracy_counts(logits, batch.labels, 1).top1) /
-                       static_cast<double>(batch.labels.size());
+      logged_sums_->add_accuracy(logits, batch.labels, 1);
       if (sandwich) soft_targets = logits.clone();
     }
     network.backward(dlogits);
   }
 
-  std::vector<SgdParameter> parameters;
-  const ParameterList& list = network.parameters();
-  for (std::size_t i = 0; i < list.parameters.size(); ++i)
-    parameters.push_back({list.parameters[i].value, list.parameters[i].grad, momentum_[i], list.parameters[i].weight_decay});
   SgdConfig config;
   config.lr = static_cast<float>(lr);
   config.momentum = static_cast<float>(recipe_.momentum);
   config.weight_decay = static_cast<float>(recipe_.weight_decay);
   config.nesterov = recipe_.nesterov;
-  sgd_step(parameters, config);
-
-  loss_sum_ += first_loss;
-  accuracy_sum_ += first_accuracy;
+  sgd_->step(config);
   ++logged_steps_;
+}
+
+// Reading the sums waits for the device, so losses are checked only where the host reads anyway:
+// on log lines, and before every checkpoint, so that the checkpoint on disk is a good one.
+// Returns the logged sums.
+MetricTotals Trainer::check_losses(const Phase& phase) {
+  const MetricTotals logged = logged_sums_->read(), others = other_sums_->read();
+  for (const MetricTotals& totals : {logged, others})
+    OFA_CHECK(totals.finite, "ofa train",
+              concat("the loss became ", totals.loss, " within global steps ", unchecked_from_step_ + 1, "..",
+                     position_.global_step, " (phase '", phase.name,
+                     "'); stopping. The last good checkpoint is kept in ", options_.out,
+                     "; try a lower learning rate"));
+  other_sums_->clear();
+  unchecked_from_step_ = position_.global_step;
+  return logged;
 }
 
 void Trainer::validate(std::size_t p, std::int64_t epoch) {
@@ -309,13 +335,23 @@ void Trainer::run_phase(std::size_t p) {
     }
     OFA_CHECK(loader_->next(batch), "ofa train", "the data loader ran out of batches in epoch ", epoch);
     const double lr = learning_rate(position_.step, total, warmup, phase.lr, recipe_.lr_warmup_start);
+    const std::uint64_t allocations_before = device_allocations(options_.device);
     step(phase, choices, batch, lr);
+    step_device_allocations_ += static_cast<std::int64_t>(device_allocations(options_.device) - allocations_before);
     ++position_.step;
     ++position_.global_step;
     work_done_ += phase_step_cost(phase);
 
     const bool epoch_end = position_.step % steps_per_epoch_ == 0 || position_.step == total;
     const bool log_line = position_.global_step % recipe_.log_every_steps == 0 || epoch_end;
+    const bool checkpoint = epoch_end || position_.global_step % recipe_.checkpoint_every_steps == 0;
+    if (log_line || checkpoint) {
+      const MetricTotals logged = check_losses(phase);
+      if (log_line) {
+        shown_loss_ = logged.loss / static_cast<double>(logged_steps_);
+        shown_accuracy_ = static_cast<double>(logged.top1) / static_cast<double>(logged.rows);
+      }
+    }
     const auto now = std::chrono::steady_clock::now();
     const double since_log = std::chrono::duration<double>(now - log_start_).count();
     const double since_start = std::chrono::duration<double>(now - run_start_).count();
@@ -329,22 +365,27 @@ void Trainer::run_phase(std::size_t p) {
     report.step = in_epoch + 1;
     report.steps_in_epoch = std::min(steps_per_epoch_, total - epoch * steps_per_epoch_);
     report.global_step = position_.global_step;
-    report.loss = loss_sum_ / static_cast<double>(logged_steps_);
-    report.accuracy = accuracy_sum_ / static_cast<double>(logged_steps_);
+    report.loss = shown_loss_;
+    report.accuracy = shown_accuracy_;
     report.learning_rate = lr;
     report.images_per_second = static_cast<double>(logged_steps_ * recipe_.batch_size) / std::max(since_log, 1e-9);
     report.eta_seconds = remaining_work() * since_start / std::max(work_done_, 1e-9);
+    if (options_.device == Device::cuda) {
+      report.device_allocations = step_device_allocations_;
+      report.device_reserved_mb = static_cast<double>(cuda::active_backend().allocator.stats().bytes_reserved) / 1e6;
+    }
     log_->step(report, log_line);
     if (log_line) {
-      loss_sum_ = accuracy_sum_ = 0;
+      logged_sums_->clear();
       logged_steps_ = 0;
+      step_device_allocations_ = 0;
       log_start_ = now;
     }
     if (epoch_end) {
       validate(p, epoch + 1);
       log_start_ = std::chrono::steady_clock::now();  // keep validation time out of images/s
     }
-    if (epoch_end || position_.global_step % recipe_.checkpoint_every_steps == 0) write_checkpoint();
+    if (checkpoint) write_checkpoint();
   }
 }
 
@@ -366,6 +407,8 @@ nlohmann::json Trainer::final_evaluation() {
 
 nlohmann::json Trainer::run() {
   run_start_ = log_start_ = std::chrono::steady_clock::now();
+  unchecked_from_step_ = position_.global_step;
+  if (options_.device != Device::cpu) log_->message(concat("device: ", describe_device(options_.device)));
   for (auto p = static_cast<std::size_t>(position_.phase); p < recipe_.phases.size(); ++p) {
     position_.phase = static_cast<std::int64_t>(p);
     run_phase(p);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/tensor.h"
+
 // `ofa train`: trains a supernet with a recipe on a dataset into a run directory:
 //   run.json                the run's identity (space, recipe, data, seed); --resume checks it
 //   checkpoint.safetensors  weights, optimiser, teacher and position (atomic, every N steps and epoch)
@@ -22,6 +24,9 @@ struct TrainOptions {
   int threads = 2;
   int loader_workers = 2;
   std::uint64_t seed = 0;
+  // Where parameters, optimiser state and activations live. Not part of the run's identity:
+  // checkpoints are the same files on either device, so a run may resume on the other one.
+  Device device = Device::cpu;
 };
 
 // Returns the contents of results.json.

@@ -28,12 +28,43 @@ std::vector<double> l1_norms_along(const Tensor& t, int axis) {
   return norms;
 }
 
+// Every tensor indexed by the expanded (or SE hidden) channels, in a fixed order.
+std::vector<Tensor*> reorganized_tensors(MBConvWeights& w) {
+  std::vector<Tensor*> tensors = {&w.project, &w.depthwise};
+  for (BatchNormParams* bn : {&w.depthwise_bn, &w.expand_bn})
+    for (Tensor* t : {&bn->gamma, &bn->beta, &bn->running_mean, &bn->running_var}) tensors.push_back(t);
+  for (Tensor* t : {&w.se.reduce_weight, &w.se.reduce_bias, &w.se.expand_weight, &w.se.expand_bias, &w.expand})
+    tensors.push_back(t);
+  std::erase_if(tensors, [](const Tensor* t) { return !t->defined(); });
+  return tensors;
+}
+
+void sort_on_host(MBConvWeights& w) {
+  const std::vector<std::int64_t> order = order_by_importance(l1_norms_along(w.project, 1));
+  permute_axis(w.project, 1, order);
+  permute_batch_norm(w.depthwise_bn, order);
+  permute_axis(w.depthwise, 2, order);
+  if (w.se.expand_weight.defined()) {
+    permute_axis(w.se.expand_weight, 0, order);
+    permute_axis(w.se.expand_bias, 0, order);
+    permute_axis(w.se.reduce_weight, 1, order);
+    const std::vector<std::int64_t> se_order = order_by_importance(l1_norms_along(w.se.expand_weight, 1));
+    permute_axis(w.se.expand_weight, 1, se_order);
+    permute_axis(w.se.reduce_weight, 0, se_order);
+    permute_axis(w.se.reduce_bias, 0, se_order);
+  }
+  if (w.expand.defined()) {
+    permute_batch_norm(w.expand_bn, order);
+    permute_axis(w.expand, 0, order);
+  }
+}
+
 }  // namespace
 
 void permute_axis(Tensor& t, int axis, const std::vector<std::int64_t>& order) {
-  OFA_CHECK(t.is_contiguous() && axis >= 0 && axis < t.rank() &&
+  OFA_CHECK(t.device() == Device::cpu && t.is_contiguous() && axis >= 0 && axis < t.rank() &&
                 static_cast<std::int64_t>(order.size()) == t.dim(axis),
-            "permute_axis", "needs a contiguous tensor and one index per entry of axis ", axis, ", got ",
+            "permute_axis", "needs a contiguous cpu tensor and one index per entry of axis ", axis, ", got ",
             t.describe(), " and ", order.size(), " indices");
   const std::int64_t n = t.dim(axis);
   std::int64_t inner = 1;
@@ -60,23 +91,14 @@ std::vector<std::int64_t> order_by_importance(const std::vector<double>& importa
 }
 
 void sort_middle_channels_by_importance(MBConvWeights& w) {
-  const std::vector<std::int64_t> order = order_by_importance(l1_norms_along(w.project, 1));
-  permute_axis(w.project, 1, order);
-  permute_batch_norm(w.depthwise_bn, order);
-  permute_axis(w.depthwise, 2, order);
-  if (w.se.expand_weight.defined()) {
-    permute_axis(w.se.expand_weight, 0, order);
-    permute_axis(w.se.expand_bias, 0, order);
-    permute_axis(w.se.reduce_weight, 1, order);
-    const std::vector<std::int64_t> se_order = order_by_importance(l1_norms_along(w.se.expand_weight, 1));
-    permute_axis(w.se.expand_weight, 1, se_order);
-    permute_axis(w.se.reduce_weight, 0, se_order);
-    permute_axis(w.se.reduce_bias, 0, se_order);
-  }
-  if (w.expand.defined()) {
-    permute_batch_norm(w.expand_bn, order);
-    permute_axis(w.expand, 0, order);
-  }
+  if (w.project.device() == Device::cpu) return sort_on_host(w);
+  // The sort reads every weight and moves whole rows once per expand phase: on host copies it is
+  // the same code as on the CPU, exactly, and the upload costs nothing next to a phase.
+  MBConvWeights host = w;
+  const std::vector<Tensor*> device_tensors = reorganized_tensors(w), host_tensors = reorganized_tensors(host);
+  for (Tensor* t : host_tensors) *t = t->to(Device::cpu);
+  sort_on_host(host);
+  for (std::size_t i = 0; i < device_tensors.size(); ++i) device_tensors[i]->copy_from(*host_tensors[i]);
 }
 
 }  // namespace ofa

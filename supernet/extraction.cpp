@@ -39,9 +39,9 @@ void copy_block(MBConvBlock& dst, const MBConvBlock& src) {
 ExtractedNetwork extract_subnet(const Supernet& supernet, const Subnet& subnet) {
   const SearchSpace& space = supernet.space();
   validate_subnet(space, subnet, "subnet to extract");
-  ExtractedNetwork extracted{space, subnet, std::make_unique<Network>(subnet_plan(space, subnet), 0)};
-  Network& dst = *extracted.network;
   const Network& src = supernet.network();
+  ExtractedNetwork extracted{space, subnet, std::make_unique<Network>(subnet_plan(space, subnet), 0, src.device())};
+  Network& dst = *extracted.network;
 
   HeadWeights& dh = dst.head();
   const HeadWeights& sh = src.head();

@@ -11,7 +11,8 @@ namespace ofa {
 
 // A standalone network for one subnet: only the blocks it runs, each with its own contiguous
 // weights at exactly the active size (channel slices copied, kernel transforms folded into the
-// depthwise weights, BN statistics copied). It computes what the supernet computes for `subnet`.
+// depthwise weights, BN statistics copied), on the supernet's device. It computes what the
+// supernet computes for `subnet`.
 struct ExtractedNetwork {
   SearchSpace space;
   Subnet subnet;

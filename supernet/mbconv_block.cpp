@@ -11,11 +11,6 @@
 namespace ofa {
 namespace {
 
-BatchNormParams batch_norm_params(std::int64_t channels) {
-  return {Tensor::full({channels}, 1.0f), Tensor::zeros({channels}), Tensor::zeros({channels}),
-          Tensor::full({channels}, 1.0f)};
-}
-
 // he_fout: fan-out = k * k * out_channels (a depthwise conv's groups do not enter, as in OFA).
 float he_fout_stddev(std::int64_t kernel, std::int64_t out_channels) {
   return std::sqrt(2.0f / static_cast<float>(kernel * kernel * out_channels));
@@ -50,31 +45,34 @@ BatchNormGrads bn_grads(BatchNormParams& grads) { return {grads.gamma, grads.bet
 
 }  // namespace
 
-MBConvBlock::MBConvBlock(BlockPlan plan, std::uint64_t seed, std::uint64_t stream) : plan_(std::move(plan)) {
+MBConvBlock::MBConvBlock(BlockPlan plan, std::uint64_t seed, std::uint64_t stream, Device device)
+    : plan_(std::move(plan)), device_(device) {
   const std::int64_t mid = plan_.max_mid_channels, k = plan_.max_kernel();
+  const auto empty = [device](const Shape& shape) { return Tensor::empty(shape, DType::f32, device); };
   if (plan_.has_expand) {
-    weights_.expand = Tensor::empty({mid, plan_.in_channels});
+    weights_.expand = empty({mid, plan_.in_channels});
     init_normal(weights_.expand, he_fout_stddev(1, mid), seed, stream + 0);
-    weights_.expand_bn = batch_norm_params(mid);
+    weights_.expand_bn = BatchNormParams::initial(mid, device);
   }
-  weights_.depthwise = Tensor::empty({k, k, mid});
+  weights_.depthwise = empty({k, k, mid});
   init_normal(weights_.depthwise, he_fout_stddev(k, mid), seed, stream + 1);
   for (std::size_t step = 0; step + 1 < plan_.kernel_sizes.size(); ++step) {
     const std::int64_t taps = plan_.kernel_sizes[step + 1] * plan_.kernel_sizes[step + 1];
-    Tensor transform = Tensor::empty({taps, taps});
+    Tensor transform = empty({taps, taps});
     init_identity(transform);
     weights_.transforms.push_back(transform);
   }
-  weights_.depthwise_bn = batch_norm_params(mid);
+  weights_.depthwise_bn = BatchNormParams::initial(mid, device);
   if (plan_.squeeze_excite) {
     const std::int64_t se = plan_.max_se_channels;
-    weights_.se = {Tensor::empty({se, mid}), Tensor::zeros({se}), Tensor::empty({mid, se}), Tensor::zeros({mid})};
+    weights_.se = {empty({se, mid}), Tensor::zeros({se}, DType::f32, device), empty({mid, se}),
+                   Tensor::zeros({mid}, DType::f32, device)};
     init_normal(weights_.se.reduce_weight, he_fout_stddev(1, se), seed, stream + 2);
     init_normal(weights_.se.expand_weight, he_fout_stddev(1, mid), seed, stream + 3);
   }
-  weights_.project = Tensor::empty({plan_.out_channels, mid});
+  weights_.project = empty({plan_.out_channels, mid});
   init_normal(weights_.project, he_fout_stddev(1, plan_.out_channels), seed, stream + 4);
-  weights_.project_bn = batch_norm_params(plan_.out_channels);
+  weights_.project_bn = BatchNormParams::initial(plan_.out_channels, device);
 }
 
 void MBConvBlock::register_parameters(const std::string& prefix, ParameterList& list) {
@@ -101,8 +99,8 @@ void MBConvBlock::register_parameters(const std::string& prefix, ParameterList& 
 
 const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, bool training,
                                    const BatchNormConfig& bn_config) {
-  OFA_CHECK(x.rank() == 4 && x.dim(3) == plan_.in_channels, "MBConvBlock::forward", "expected input [N, H, W, ",
-            plan_.in_channels, "], got ", x.describe());
+  OFA_CHECK(x.rank() == 4 && x.dim(3) == plan_.in_channels && x.device() == device_, "MBConvBlock::forward",
+            "expected input [N, H, W, ", plan_.in_channels, "] on ", device_name(device_), ", got ", x.describe());
   active_ = active;
   input_ = x;
   const std::int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), mid = active.mid_channels;
@@ -111,31 +109,31 @@ const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, b
 
   const Tensor* depthwise_in = &x;
   if (plan_.has_expand) {
-    Tensor& expanded = expanded_.shaped({n, h, w, mid});
+    Tensor& expanded = expanded_.shaped({n, h, w, mid}, device_);
     pointwise_conv_forward(x, weights_.expand, mid, expanded);
-    if (training) expand_saved_ = BatchNormSaved::for_channels(mid);
-    batch_norm(expanded, weights_.expand_bn, act, training, expanded_act_.shaped({n, h, w, mid}), expand_saved_,
-               bn_config);
+    if (training) expand_saved_ = BatchNormSaved::for_channels(mid, device_);
+    batch_norm(expanded, weights_.expand_bn, act, training, expanded_act_.shaped({n, h, w, mid}, device_),
+               expand_saved_, bn_config);
     depthwise_in = &expanded_act_.get();
   }
-  Tensor& depthwise = depthwise_.shaped({n, ho, wo, mid});
+  Tensor& depthwise = depthwise_.shaped({n, ho, wo, mid}, device_);
   elastic_depthwise_conv_forward(*depthwise_in, weights_.depthwise, plan_.kernel_sizes, weights_.transforms,
                                  active.kernel, plan_.stride, depthwise);
-  if (training) depthwise_saved_ = BatchNormSaved::for_channels(mid);
-  Tensor& depthwise_act = depthwise_act_.shaped({n, ho, wo, mid});
+  if (training) depthwise_saved_ = BatchNormSaved::for_channels(mid, device_);
+  Tensor& depthwise_act = depthwise_act_.shaped({n, ho, wo, mid}, device_);
   batch_norm(depthwise, weights_.depthwise_bn, act, training, depthwise_act, depthwise_saved_, bn_config);
 
   const Tensor* project_in = &depthwise_act;
   if (plan_.squeeze_excite) {
-    se_saved_ = SqueezeExciteSaved::allocate(n, mid, active.se_channels);
-    squeeze_excite_forward(depthwise_act, weights_.se, active.se_channels, excited_.shaped({n, ho, wo, mid}),
+    se_saved_ = SqueezeExciteSaved::allocate(n, mid, active.se_channels, device_);
+    squeeze_excite_forward(depthwise_act, weights_.se, active.se_channels, excited_.shaped({n, ho, wo, mid}, device_),
                            se_saved_);
     project_in = &excited_.get();
   }
-  Tensor& projected = projected_.shaped({n, ho, wo, plan_.out_channels});
+  Tensor& projected = projected_.shaped({n, ho, wo, plan_.out_channels}, device_);
   pointwise_conv_forward(*project_in, weights_.project, plan_.out_channels, projected);
-  if (training) project_saved_ = BatchNormSaved::for_channels(plan_.out_channels);
-  Tensor& output = output_.shaped({n, ho, wo, plan_.out_channels});
+  if (training) project_saved_ = BatchNormSaved::for_channels(plan_.out_channels, device_);
+  Tensor& output = output_.shaped({n, ho, wo, plan_.out_channels}, device_);
   batch_norm(projected, weights_.project_bn, Activation::none, training, output, project_saved_, bn_config);
   if (plan_.residual()) residual_add_forward(x, output, output);
   return output;
@@ -149,11 +147,11 @@ const Tensor& MBConvBlock::backward(const Tensor& dy) {
   const std::int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), mid = active_.mid_channels;
   const Shape mid_out_shape = depthwise_.get().shape();
 
-  Tensor& d_projected = grad_out_.shaped(dy.shape());
+  Tensor& d_projected = grad_out_.shaped(dy.shape(), device_);
   BatchNormGrads project_bn_grads = bn_grads(grads_.project_bn);
   batch_norm_backward(projected_.get(), weights_.project_bn, project_saved_, Activation::none, dy, &d_projected,
                       project_bn_grads);
-  Tensor& d_mid = grad_mid_a_.shaped(mid_out_shape);
+  Tensor& d_mid = grad_mid_a_.shaped(mid_out_shape, device_);
   const Tensor& project_in = plan_.squeeze_excite ? excited_.get() : depthwise_act_.get();
   pointwise_conv_backward(project_in, weights_.project, d_projected, &d_mid, grads_.project);
   if (plan_.squeeze_excite)
@@ -163,11 +161,12 @@ const Tensor& MBConvBlock::backward(const Tensor& dy) {
                       depthwise_bn_grads);
 
   const Tensor& depthwise_in = plan_.has_expand ? expanded_act_.get() : x;
-  Tensor& d_depthwise_in = plan_.has_expand ? grad_mid_b_.shaped({n, h, w, mid}) : grad_in_.shaped(x.shape());
+  Tensor& d_depthwise_in =
+      plan_.has_expand ? grad_mid_b_.shaped({n, h, w, mid}, device_) : grad_in_.shaped(x.shape(), device_);
   elastic_depthwise_conv_backward(depthwise_in, weights_.depthwise, plan_.kernel_sizes, weights_.transforms,
                                   active_.kernel, plan_.stride, d_mid, &d_depthwise_in, grads_.depthwise,
                                   grads_.transforms);
-  Tensor& dx = grad_in_.shaped(x.shape());
+  Tensor& dx = grad_in_.shaped(x.shape(), device_);
   if (plan_.has_expand) {
     BatchNormGrads expand_bn_grads = bn_grads(grads_.expand_bn);
     batch_norm_backward(expanded_.get(), weights_.expand_bn, expand_saved_, act, d_depthwise_in, &d_depthwise_in,

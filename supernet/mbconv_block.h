@@ -30,9 +30,11 @@ struct MBConvWeights {
 // weights and keeps, between forward and backward, exactly what the backward reads.
 class MBConvBlock {
  public:
-  MBConvBlock(BlockPlan plan, std::uint64_t seed, std::uint64_t stream);
+  // Weights, gradients and activations live on `device`.
+  MBConvBlock(BlockPlan plan, std::uint64_t seed, std::uint64_t stream, Device device = Device::cpu);
 
   const BlockPlan& plan() const { return plan_; }
+  Device device() const { return device_; }
   MBConvWeights& weights() { return weights_; }
   const MBConvWeights& weights() const { return weights_; }
 
@@ -48,6 +50,7 @@ class MBConvBlock {
 
  private:
   BlockPlan plan_;
+  Device device_;
   MBConvWeights weights_;
   MBConvWeights grads_;  // the same tensors as the registered parameters' gradients
 

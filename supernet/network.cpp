@@ -18,11 +18,6 @@ namespace {
 // Streams for counter-based initialisation: the head uses 0..15, block b uses 16 * (b + 1) onwards.
 constexpr std::uint64_t kStreamsPerLayer = 16;
 
-BatchNormParams batch_norm_params(std::int64_t channels) {
-  return {Tensor::full({channels}, 1.0f), Tensor::zeros({channels}), Tensor::zeros({channels}),
-          Tensor::full({channels}, 1.0f)};
-}
-
 float he_fout_stddev(std::int64_t kernel, std::int64_t out_channels) {
   return std::sqrt(2.0f / static_cast<float>(kernel * kernel * out_channels));
 }
@@ -51,25 +46,26 @@ void batch_norm(const Tensor& x, BatchNormParams& params, Activation activation,
 
 }  // namespace
 
-Network::Network(NetworkPlan plan, std::uint64_t seed) : plan_(std::move(plan)) {
+Network::Network(NetworkPlan plan, std::uint64_t seed, Device device) : plan_(std::move(plan)), device_(device) {
   OFA_CHECK(!plan_.blocks.empty(), "Network", "a plan needs at least the first block");
+  const auto empty = [device](const Shape& shape) { return Tensor::empty(shape, DType::f32, device); };
   const std::int64_t stem = plan_.stem_channels, k = plan_.stem_kernel;
-  head_.stem = Tensor::empty({stem, k, k, plan_.in_channels});
+  head_.stem = empty({stem, k, k, plan_.in_channels});
   init_normal(head_.stem, he_fout_stddev(k, stem), seed, 0);
-  head_.stem_bn = batch_norm_params(stem);
+  head_.stem_bn = BatchNormParams::initial(stem, device);
   const std::int64_t last = plan_.blocks.back().out_channels, final = plan_.final_expand_channels;
-  head_.final_expand = Tensor::empty({final, last});
+  head_.final_expand = empty({final, last});
   init_normal(head_.final_expand, he_fout_stddev(1, final), seed, 1);
-  head_.final_expand_bn = batch_norm_params(final);
-  head_.feature_mix = Tensor::empty({plan_.feature_mix_channels, final});
+  head_.final_expand_bn = BatchNormParams::initial(final, device);
+  head_.feature_mix = empty({plan_.feature_mix_channels, final});
   init_normal(head_.feature_mix, he_fout_stddev(1, plan_.feature_mix_channels), seed, 2);
-  head_.classifier = Tensor::empty({plan_.num_classes, plan_.feature_mix_channels});
+  head_.classifier = empty({plan_.num_classes, plan_.feature_mix_channels});
   init_uniform(head_.classifier, 1.0f / std::sqrt(static_cast<float>(plan_.feature_mix_channels)), seed, 3);
-  head_.classifier_bias = Tensor::zeros({plan_.num_classes});
+  head_.classifier_bias = Tensor::zeros({plan_.num_classes}, DType::f32, device);
 
   blocks_.reserve(plan_.blocks.size());
   for (std::size_t b = 0; b < plan_.blocks.size(); ++b)
-    blocks_.emplace_back(plan_.blocks[b], seed, kStreamsPerLayer * (b + 1));
+    blocks_.emplace_back(plan_.blocks[b], seed, kStreamsPerLayer * (b + 1), device);
 
   register_tensor("stem.conv.weight", head_.stem, true, head_grads_.stem, parameters_);
   register_batch_norm("stem.bn", head_.stem_bn, head_grads_.stem_bn, parameters_);
@@ -109,15 +105,17 @@ void Network::set_active(ActiveNetwork active) {
 
 const Tensor& Network::forward(const Tensor& images, bool training, std::uint64_t dropout_seed,
                                std::uint64_t dropout_stream) {
-  OFA_CHECK(images.rank() == 4 && images.dim(3) == plan_.in_channels && images.is_contiguous(), "Network::forward",
-            "expected contiguous NHWC images [N, H, W, ", plan_.in_channels, "], got ", images.describe());
+  OFA_CHECK(images.rank() == 4 && images.dim(3) == plan_.in_channels && images.is_contiguous() &&
+                images.device() == device_,
+            "Network::forward", "expected contiguous NHWC images [N, H, W, ", plan_.in_channels, "] on ",
+            device_name(device_), ", got ", images.describe());
   images_ = images;
   const std::int64_t n = images.dim(0);
   const std::int64_t h = (images.dim(1) - 1) / plan_.stem_stride + 1, w = (images.dim(2) - 1) / plan_.stem_stride + 1;
-  Tensor& stem_pre = stem_pre_.shaped({n, h, w, plan_.stem_channels});
+  Tensor& stem_pre = stem_pre_.shaped({n, h, w, plan_.stem_channels}, device_);
   dense_conv_forward(images, head_.stem, plan_.stem_channels, plan_.stem_stride, stem_pre);
-  if (training) stem_saved_ = BatchNormSaved::for_channels(plan_.stem_channels);
-  Tensor& stem_out = stem_out_.shaped(stem_pre.shape());
+  if (training) stem_saved_ = BatchNormSaved::for_channels(plan_.stem_channels, device_);
+  Tensor& stem_out = stem_out_.shaped(stem_pre.shape(), device_);
   batch_norm(stem_pre, head_.stem_bn, plan_.stem_activation, training, stem_out, stem_saved_, bn_config_);
 
   ran_.clear();
@@ -129,26 +127,26 @@ const Tensor& Network::forward(const Tensor& images, bool training, std::uint64_
   }
 
   const Shape block_out = x->shape();
-  Tensor& final_pre = final_pre_.shaped({n, block_out[1], block_out[2], plan_.final_expand_channels});
+  Tensor& final_pre = final_pre_.shaped({n, block_out[1], block_out[2], plan_.final_expand_channels}, device_);
   pointwise_conv_forward(*x, head_.final_expand, plan_.final_expand_channels, final_pre);
-  if (training) final_saved_ = BatchNormSaved::for_channels(plan_.final_expand_channels);
-  Tensor& final_out = final_out_.shaped(final_pre.shape());
+  if (training) final_saved_ = BatchNormSaved::for_channels(plan_.final_expand_channels, device_);
+  Tensor& final_out = final_out_.shaped(final_pre.shape(), device_);
   batch_norm(final_pre, head_.final_expand_bn, plan_.head_activation, training, final_out, final_saved_, bn_config_);
-  Tensor& pooled = pooled_.shaped({n, plan_.final_expand_channels});
+  Tensor& pooled = pooled_.shaped({n, plan_.final_expand_channels}, device_);
   global_avg_pool_forward(final_out, pooled);
-  Tensor& mix_pre = mix_pre_.shaped({n, plan_.feature_mix_channels});
+  Tensor& mix_pre = mix_pre_.shaped({n, plan_.feature_mix_channels}, device_);
   linear_forward(pooled, head_.feature_mix, nullptr, plan_.feature_mix_channels, mix_pre);
-  Tensor& mix_out = mix_out_.shaped(mix_pre.shape());
+  Tensor& mix_out = mix_out_.shaped(mix_pre.shape(), device_);
   activation_forward(plan_.head_activation, mix_pre, mix_out);
   const Tensor* classifier_in = &mix_out;
   dropout_p_ = training ? plan_.dropout : 0.0f;
   if (dropout_p_ > 0.0f) {
     dropout_seed_ = dropout_seed;
     dropout_stream_ = dropout_stream;
-    dropout_forward(mix_out, dropout_p_, dropout_seed_, dropout_stream_, dropped_.shaped(mix_out.shape()));
+    dropout_forward(mix_out, dropout_p_, dropout_seed_, dropout_stream_, dropped_.shaped(mix_out.shape(), device_));
     classifier_in = &dropped_.get();
   }
-  Tensor& logits = logits_.shaped({n, plan_.num_classes});
+  Tensor& logits = logits_.shaped({n, plan_.num_classes}, device_);
   linear_forward(*classifier_in, head_.classifier, &head_.classifier_bias, plan_.num_classes, logits);
   return logits;
 }
@@ -157,26 +155,26 @@ void Network::backward(const Tensor& dlogits) {
   OFA_CHECK(dlogits.shape() == logits_.get().shape(), "Network::backward", "expected dlogits ",
             logits_.get().shape().str(), ", got ", dlogits.describe());
   const Tensor& classifier_in = dropout_p_ > 0.0f ? dropped_.get() : mix_out_.get();
-  Tensor& d_mix = grad_mix_.shaped(mix_out_.get().shape());
+  Tensor& d_mix = grad_mix_.shaped(mix_out_.get().shape(), device_);
   linear_backward(classifier_in, head_.classifier, dlogits, &d_mix, head_grads_.classifier,
                   &head_grads_.classifier_bias);
   if (dropout_p_ > 0.0f) dropout_backward(d_mix, dropout_p_, dropout_seed_, dropout_stream_, d_mix);
   activation_backward(plan_.head_activation, mix_pre_.get(), d_mix, d_mix);
-  Tensor& d_pooled = grad_pooled_.shaped(pooled_.get().shape());
+  Tensor& d_pooled = grad_pooled_.shaped(pooled_.get().shape(), device_);
   linear_backward(pooled_.get(), head_.feature_mix, d_mix, &d_pooled, head_grads_.feature_mix, nullptr);
-  Tensor& d_final = grad_final_out_.shaped(final_out_.get().shape());
+  Tensor& d_final = grad_final_out_.shaped(final_out_.get().shape(), device_);
   global_avg_pool_backward(d_pooled, d_final);
   BatchNormGrads final_bn_grads{head_grads_.final_expand_bn.gamma, head_grads_.final_expand_bn.beta};
   batch_norm_backward(final_pre_.get(), head_.final_expand_bn, final_saved_, plan_.head_activation, d_final, &d_final,
                       final_bn_grads);
   const Tensor& last_out = ran_.empty() ? stem_out_.get() : blocks_[ran_.back()].forward_output();
-  Tensor& d_last = grad_final_pre_.shaped(last_out.shape());
+  Tensor& d_last = grad_final_pre_.shaped(last_out.shape(), device_);
   pointwise_conv_backward(last_out, head_.final_expand, d_final, &d_last, head_grads_.final_expand);
 
   const Tensor* dy = &d_last;
   for (std::size_t i = ran_.size(); i-- > 0;) dy = &blocks_[ran_[i]].backward(*dy);
 
-  Tensor& d_stem = grad_stem_.shaped(stem_out_.get().shape());
+  Tensor& d_stem = grad_stem_.shaped(stem_out_.get().shape(), device_);
   BatchNormGrads stem_bn_grads{head_grads_.stem_bn.gamma, head_grads_.stem_bn.beta};
   batch_norm_backward(stem_pre_.get(), head_.stem_bn, stem_saved_, plan_.stem_activation, *dy, &d_stem,
                       stem_bn_grads);

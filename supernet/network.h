@@ -28,11 +28,13 @@ struct HeadWeights {
 
 class Network {
  public:
-  Network(NetworkPlan plan, std::uint64_t seed);
+  // Parameters, gradients, BN statistics and activations live on `device`; so must the images.
+  Network(NetworkPlan plan, std::uint64_t seed, Device device = Device::cpu);
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
   const NetworkPlan& plan() const { return plan_; }
+  Device device() const { return device_; }
   void set_active(ActiveNetwork active);
   const ActiveNetwork& active() const { return active_; }
 
@@ -61,6 +63,7 @@ class Network {
 
  private:
   NetworkPlan plan_;
+  Device device_;
   ActiveNetwork active_;
   HeadWeights head_;
   HeadWeights head_grads_;

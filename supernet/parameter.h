@@ -7,7 +7,7 @@
 
 namespace ofa {
 
-// A learnable max-size tensor and its gradient (same shape; the active prefix accumulates).
+// A learnable max-size tensor and its gradient (same shape and device; the active prefix accumulates).
 // Tensors are shared handles, so a Parameter copied into a list still updates the layer's weights.
 struct Parameter {
   std::string name;
@@ -27,7 +27,8 @@ struct ParameterList {
   std::vector<Buffer> buffers;
 
   void add(std::string name, const Tensor& value, bool weight_decay) {
-    parameters.push_back({std::move(name), value, Tensor::zeros(value.shape()), weight_decay});
+    parameters.push_back(
+        {std::move(name), value, Tensor::zeros(value.shape(), DType::f32, value.device()), weight_decay});
   }
   void add_buffer(std::string name, const Tensor& value) { buffers.push_back({std::move(name), value}); }
 };

@@ -75,8 +75,6 @@ void check_saveable(const std::string& path, std::span<const NamedTensor> tensor
     OFA_CHECK(entry.name != kMetadataKey, where, "'", kMetadataKey, "' is reserved and cannot name a tensor");
     OFA_CHECK(seen.insert(entry.name).second, where, "two tensors are named '", entry.name, "'");
     OFA_CHECK(entry.tensor.defined(), where, "tensor '", entry.name, "' is undefined");
-    OFA_CHECK(entry.tensor.device() == Device::cpu, where, "tensor '", entry.name, "' is on ",
-              device_name(entry.tensor.device()), "; copy it to the CPU first");
   }
 }
 
@@ -289,8 +287,10 @@ void save_safetensors(const std::string& path, std::span<const NamedTensor> tens
   writer.write(little_endian(header.size()));
   writer.write(std::as_bytes(std::span(header)));
   for (const NamedTensor& entry : tensors) {
-    // Active prefixes keep the maximum-size strides; the file stores them densely.
-    const Tensor dense = entry.tensor.is_contiguous() ? entry.tensor : entry.tensor.clone();
+    // Active prefixes keep the maximum-size strides; the file stores them densely. CUDA tensors
+    // come to the host one at a time, so a device model never needs a whole host copy.
+    const Tensor& t = entry.tensor;
+    const Tensor dense = t.device() == Device::cpu && t.is_contiguous() ? t : t.to(Device::cpu);
     writer.write(bytes_of(dense));
   }
   writer.commit();

@@ -29,8 +29,9 @@ std::optional<DType> dtype_from_safetensors_name(std::string_view name);
 
 // Writes atomically (see atomic_file.h): a failure leaves any previous file at `path` intact.
 // Tensors are stored in the given order; strided views (active prefixes of maximum-size
-// weights) are written densely at their view's shape. Names must be unique, non-empty and not
-// "__metadata__"; tensors must be defined and on the CPU.
+// weights) are written densely at their view's shape, and CUDA tensors through host copies (the
+// file is the same whichever device holds the tensors). Names must be unique, non-empty and not
+// "__metadata__"; tensors must be defined.
 void save_safetensors(const std::string& path, std::span<const NamedTensor> tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -4,8 +4,8 @@
 
 namespace ofa {
 
-Supernet::Supernet(SearchSpace space, std::uint64_t seed)
-    : space_(std::move(space)), network_(supernet_plan(space_), seed) {
+Supernet::Supernet(SearchSpace space, std::uint64_t seed, Device device)
+    : space_(std::move(space)), network_(supernet_plan(space_), seed, device) {
   set_active(largest_subnet(space_));
 }
 

@@ -12,7 +12,8 @@ namespace ofa {
 // subnet of the space runnable through set_active.
 class Supernet {
  public:
-  Supernet(SearchSpace space, std::uint64_t seed);
+  // Weights and activations live on `device` (initialised identically on either).
+  Supernet(SearchSpace space, std::uint64_t seed, Device device = Device::cpu);
 
   const SearchSpace& space() const { return space_; }
   Network& network() { return network_; }
@@ -24,7 +25,8 @@ class Supernet {
 
   // OFA's re_organize_middle_weights: sorts every block's expanded channels (and SE hidden
   // channels) by importance, so the prefixes smaller expand ratios use are the most important
-  // ones. The largest subnet computes the same function before and after.
+  // ones. The largest subnet computes the same function before and after. On cuda each block is
+  // sorted on host copies and uploaded (once per expand phase, where simplicity beats speed).
   void reorganize_channels();
 
  private:

@@ -63,10 +63,10 @@ void save_supernet(const std::string& path, const Supernet& supernet) {
                    {{kFormatKey, kSupernetFormat}, {kSpaceKey, supernet.space().to_json().dump()}});
 }
 
-std::unique_ptr<Supernet> load_supernet(const std::string& path) {
+std::unique_ptr<Supernet> load_supernet(const std::string& path, Device device) {
   const SafetensorsFile file = load_safetensors(path);
   check_format(file, kSupernetFormat);
-  auto supernet = std::make_unique<Supernet>(space_of(file), 0);
+  auto supernet = std::make_unique<Supernet>(space_of(file), 0, device);
   restore(file, supernet->network().parameters());
   return supernet;
 }
@@ -86,7 +86,7 @@ void save_extracted(const std::string& path, const ExtractedNetwork& extracted) 
                     {kSubnetKey, subnet_to_json(extracted.subnet).dump()}});
 }
 
-ExtractedNetwork load_extracted(const std::string& path) {
+ExtractedNetwork load_extracted(const std::string& path, Device device) {
   const SafetensorsFile file = load_safetensors(path);
   check_format(file, kSubnetFormat);
   SearchSpace space = space_of(file);
@@ -98,7 +98,7 @@ ExtractedNetwork load_extracted(const std::string& path) {
     fail(origin, "not valid JSON: ", e.what());
   }
   Subnet subnet = parse_subnet(document, space, origin);
-  auto network = std::make_unique<Network>(subnet_plan(space, subnet), 0);
+  auto network = std::make_unique<Network>(subnet_plan(space, subnet), 0, device);
   restore(file, network->parameters());
   network->set_active(full_size(network->plan(), subnet.resolution));
   return {std::move(space), std::move(subnet), std::move(network)};

@@ -12,13 +12,15 @@
 // and Python reads it with safetensors or numpy.
 namespace ofa {
 
+// Files are the same whichever device the weights are on (they go through host copies), so a
+// file saved from one device loads on the other.
 void save_supernet(const std::string& path, const Supernet& supernet);
-std::unique_ptr<Supernet> load_supernet(const std::string& path);
+std::unique_ptr<Supernet> load_supernet(const std::string& path, Device device = Device::cpu);
 // Replaces the weights of an existing supernet; the file's search space must equal the supernet's.
 // Everything is checked before anything is copied, so a bad file leaves the weights untouched.
 void load_supernet_weights(const std::string& path, Supernet& supernet);
 
 void save_extracted(const std::string& path, const ExtractedNetwork& extracted);
-ExtractedNetwork load_extracted(const std::string& path);
+ExtractedNetwork load_extracted(const std::string& path, Device device = Device::cpu);
 
 }  // namespace ofa

@@ -7,9 +7,17 @@
 
 #include "distill/run_evaluation.h"
 #include "distill/trainer.h"
+#include "kernels/device_choice.h"
 
 // `ofa train` and `ofa eval`. Header-only like info_command.h: included by ofa_main.cpp alone.
 namespace ofa {
+
+// Kept as text and parsed when the command runs (parse_device), so a bad value gets the same
+// one-line `ofa: error:` as every other bad input.
+inline void add_device_option(CLI::App& command, std::string& device) {
+  command.add_option("--device", device, "cpu, or cuda (cuda:0): the GPU, or the CUDA emulation where there is none")
+      ->capture_default_str();
+}
 
 class TrainCommand {
  public:
@@ -30,12 +38,14 @@ class TrainCommand {
         ->check(CLI::PositiveNumber);
     command_->add_option("--seed", options_.seed, "Decides initialisation, data order, augmentation and sampling")
         ->capture_default_str();
+    add_device_option(*command_, device_);
   }
   TrainCommand(const TrainCommand&) = delete;
   TrainCommand& operator=(const TrainCommand&) = delete;
 
   bool parsed() const { return command_->parsed(); }
-  int run() const {
+  int run() {
+    options_.device = parse_device(device_, "--device");
     const nlohmann::json results = train(options_);
     std::printf("%s\n", results.dump(2).c_str());
     return 0;
@@ -44,6 +54,7 @@ class TrainCommand {
  private:
   CLI::App* command_;
   TrainOptions options_;
+  std::string device_ = "cpu";
 };
 
 class EvalCommand {
@@ -60,12 +71,16 @@ class EvalCommand {
     command_->add_option("--calibration-images", options_.calibration_images, "Images for BN recalibration")
         ->capture_default_str();
     command_->add_option("--threads", options_.threads, "Compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+    add_device_option(*command_, device_);
   }
   EvalCommand(const EvalCommand&) = delete;
   EvalCommand& operator=(const EvalCommand&) = delete;
 
   bool parsed() const { return command_->parsed(); }
-  int run() const {
+  int run() {
+    options_.device = parse_device(device_, "--device");
+    // stderr: stdout is the JSON result.
+    if (options_.device != Device::cpu) std::fprintf(stderr, "device: %s\n", describe_device(options_.device).c_str());
     std::printf("%s\n", evaluate_run(options_).dump(2).c_str());
     return 0;
   }
@@ -73,6 +88,7 @@ class EvalCommand {
  private:
   CLI::App* command_;
   EvalOptions options_;
+  std::string device_ = "cpu";
 };
 
 }  // namespace ofa

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "kernels/ops/accuracy.h"
@@ -73,5 +74,23 @@ void distillation_backward(const Tensor& student, const Tensor& teacher, float t
                            Tensor& dstudent);
 AccuracyCounts accuracy_counts(const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k);
 void sgd_step(std::span<SgdParameter> parameters, const SgdConfig& config);
+
+// MetricSums' halves of the above: the loss is written to, and the hits added to, device memory,
+// and nothing waits for the stream.
+void cross_entropy_forward(const Tensor& logits, std::span<const std::int32_t> labels, float label_smoothing,
+                           float* device_loss);
+void distillation_forward(const Tensor& student, const Tensor& teacher, float temperature, float* device_loss);
+void add_accuracy_counts(const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k,
+                         unsigned long long* device_counts);
+
+// Sgd's half of sgd_step: the descriptors of a fixed parameter list in device memory, uploaded
+// once, and the fused step over them (one launch, nothing copied from the host).
+struct SgdDeviceParameters {
+  std::shared_ptr<Storage> descriptors;
+  int count = 0;
+  long long total = 0;  // elements in all
+};
+SgdDeviceParameters upload_sgd_parameters(std::span<SgdParameter> parameters);
+void sgd_step(const SgdDeviceParameters& parameters, const SgdConfig& config);
 
 }  // namespace ofa::on_cuda

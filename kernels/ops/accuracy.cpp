@@ -21,12 +21,16 @@ std::int64_t label_rank(const float* row, std::int64_t classes, std::int32_t lab
 
 }  // namespace
 
-AccuracyCounts accuracy_counts(const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k) {
-  const char* op = "accuracy_counts";
-  const Device device = checks::common_device(op, {{"logits", &logits}});
+void check_accuracy(const char* op, const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k) {
   checks::row_major_matrix(op, "logits", logits);
   check_class_labels(op, labels, logits.dim(0), logits.dim(1));
   OFA_CHECK(k >= 1, op, "k must be >= 1, got ", k);
+}
+
+AccuracyCounts accuracy_counts(const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k) {
+  const char* op = "accuracy_counts";
+  const Device device = checks::common_device(op, {{"logits", &logits}});
+  check_accuracy(op, logits, labels, k);
   if (device == Device::cuda) return on_cuda::accuracy_counts(logits, labels, k);
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1), ld = logits.stride(0);
   const std::int64_t top = std::min(k, classes);

@@ -21,4 +21,8 @@ struct AccuracyCounts {
 // that "top-5" stays well defined on datasets with fewer than 5 classes.
 AccuracyCounts accuracy_counts(const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k = 5);
 
+// Throws ofa::Error naming `op` unless accuracy_counts accepts these arguments (shared with
+// MetricSums).
+void check_accuracy(const char* op, const Tensor& logits, std::span<const std::int32_t> labels, std::int64_t k);
+
 }  // namespace ofa

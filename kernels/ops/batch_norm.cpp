@@ -279,8 +279,16 @@ void backward(const Tensor& x, const BatchNormParams& params, const BatchNormSav
 
 }  // namespace
 
-BatchNormSaved BatchNormSaved::for_channels(std::int64_t channels) {
-  return {Tensor::empty(Shape{channels}), Tensor::empty(Shape{channels})};
+BatchNormParams BatchNormParams::initial(std::int64_t channels, Device device) {
+  BatchNormParams params{Tensor::empty({channels}, DType::f32, device), Tensor::zeros({channels}, DType::f32, device),
+                         Tensor::zeros({channels}, DType::f32, device), Tensor::empty({channels}, DType::f32, device)};
+  params.gamma.fill(1.0f);
+  params.running_var.fill(1.0f);
+  return params;
+}
+
+BatchNormSaved BatchNormSaved::for_channels(std::int64_t channels, Device device) {
+  return {Tensor::empty(Shape{channels}, DType::f32, device), Tensor::empty(Shape{channels}, DType::f32, device)};
 }
 
 void batch_norm_train_forward(const Tensor& x, BatchNormParams& params, Activation activation, Tensor& y,

@@ -15,6 +15,8 @@ inline constexpr float kBatchNormEps = 1e-5f;
 // on c channels reads and updates only the prefix [:c].
 struct BatchNormParams {
   Tensor gamma, beta, running_mean, running_var;
+  // PyTorch's initial state: gamma 1, beta 0, running mean 0, running variance 1.
+  static BatchNormParams initial(std::int64_t channels, Device device = Device::cpu);
 };
 
 // Max-size [C_max] gradients of gamma and beta; the active prefix ACCUMULATES.
@@ -26,7 +28,7 @@ struct BatchNormGrads {
 // and 1 / sqrt(biased batch variance + eps).
 struct BatchNormSaved {
   Tensor mean, invstd;
-  static BatchNormSaved for_channels(std::int64_t channels);
+  static BatchNormSaved for_channels(std::int64_t channels, Device device = Device::cpu);
 };
 
 struct BatchNormConfig {

@@ -17,16 +17,6 @@ float row_max(const float* row, std::int64_t classes) {
   return max;
 }
 
-void check_cross_entropy(const char* op, const Tensor& logits, std::span<const std::int32_t> labels,
-                         float label_smoothing) {
-  checks::row_major_matrix(op, "logits", logits);
-  OFA_CHECK(logits.dim(0) >= 1 && logits.dim(1) >= 1, op, "logits must have at least one row and one class, got ",
-            logits.describe());
-  check_class_labels(op, labels, logits.dim(0), logits.dim(1));
-  OFA_CHECK(label_smoothing >= 0.0f && label_smoothing <= 1.0f, op, "label_smoothing must be in [0, 1], got ",
-            label_smoothing);
-}
-
 // logsumexp(z) - sum_k target_k z_k, written with every logit shifted by the row maximum
 // (the target sums to one, so the shift cancels) to keep the differences exact.
 double smoothed_row_loss(const float* z, std::int64_t classes, std::int32_t label, float label_smoothing) {
@@ -65,6 +55,16 @@ void check_class_labels(const char* op, std::span<const std::int32_t> labels, st
   for (std::size_t row = 0; row < labels.size(); ++row)
     OFA_CHECK(labels[row] >= 0 && labels[row] < classes, op, "label ", labels[row], " of row ", row,
               " is outside [0, ", classes, ")");
+}
+
+void check_cross_entropy(const char* op, const Tensor& logits, std::span<const std::int32_t> labels,
+                         float label_smoothing) {
+  checks::row_major_matrix(op, "logits", logits);
+  OFA_CHECK(logits.dim(0) >= 1 && logits.dim(1) >= 1, op, "logits must have at least one row and one class, got ",
+            logits.describe());
+  check_class_labels(op, labels, logits.dim(0), logits.dim(1));
+  OFA_CHECK(label_smoothing >= 0.0f && label_smoothing <= 1.0f, op, "label_smoothing must be in [0, 1], got ",
+            label_smoothing);
 }
 
 float cross_entropy_forward(const Tensor& logits, std::span<const std::int32_t> labels, float label_smoothing) {

@@ -40,4 +40,9 @@ void softmax_row(const float* row, std::int64_t classes, float inv_temperature, 
 void check_class_labels(const char* op, std::span<const std::int32_t> labels, std::int64_t rows,
                         std::int64_t classes);
 
+// Throws ofa::Error naming `op` unless cross_entropy_forward accepts these arguments (shared
+// with MetricSums, which calls the loss's CUDA half itself).
+void check_cross_entropy(const char* op, const Tensor& logits, std::span<const std::int32_t> labels,
+                         float label_smoothing);
+
 }  // namespace ofa

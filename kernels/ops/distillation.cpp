@@ -11,16 +11,6 @@
 namespace ofa {
 namespace {
 
-void check_distillation(const char* op, const Tensor& student, const Tensor& teacher, float temperature) {
-  checks::row_major_matrix(op, "student", student);
-  checks::row_major_matrix(op, "teacher", teacher);
-  checks::shape(op, "teacher", teacher, student.shape());
-  OFA_CHECK(student.dim(0) >= 1 && student.dim(1) >= 1, op,
-            "logits must have at least one row and one class, got ", student.describe());
-  OFA_CHECK(temperature > 0.0f && std::isfinite(temperature), op, "temperature must be finite and > 0, got ",
-            temperature);
-}
-
 // sum_k -p_k log q_k for one row, p = softmax(t / T) (written to teacher_p), q = softmax(s / T).
 double soft_target_row_loss(const float* s, const float* t, std::int64_t classes, float inv_temperature,
                             float* teacher_p) {
@@ -35,6 +25,16 @@ double soft_target_row_loss(const float* s, const float* t, std::int64_t classes
 }
 
 }  // namespace
+
+void check_distillation(const char* op, const Tensor& student, const Tensor& teacher, float temperature) {
+  checks::row_major_matrix(op, "student", student);
+  checks::row_major_matrix(op, "teacher", teacher);
+  checks::shape(op, "teacher", teacher, student.shape());
+  OFA_CHECK(student.dim(0) >= 1 && student.dim(1) >= 1, op,
+            "logits must have at least one row and one class, got ", student.describe());
+  OFA_CHECK(temperature > 0.0f && std::isfinite(temperature), op, "temperature must be finite and > 0, got ",
+            temperature);
+}
 
 float distillation_forward(const Tensor& student, const Tensor& teacher, float temperature) {
   const Device device = checks::common_device("distillation_forward", {{"student", &student}, {"teacher", &teacher}});

@@ -18,4 +18,8 @@ float distillation_forward(const Tensor& student, const Tensor& teacher, float t
 void distillation_backward(const Tensor& student, const Tensor& teacher, float temperature, float grad_scale,
                            Tensor& dstudent);
 
+// Throws ofa::Error naming `op` unless distillation_forward accepts these arguments (shared with
+// MetricSums).
+void check_distillation(const char* op, const Tensor& student, const Tensor& teacher, float temperature);
+
 }  // namespace ofa

@@ -51,16 +51,42 @@ void update_parameter(SgdParameter& p, const SgdConfig& config) {
   }
 }
 
+void check_parameters(const char* op, std::span<const SgdParameter> parameters) {
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+    check_parameter(op, i, parameters[i], parameters[0].param.device());
+}
+
+void step_on_cpu(std::span<SgdParameter> parameters, const SgdConfig& config) {
+#pragma omp parallel
+  for (SgdParameter& p : parameters) update_parameter(p, config);
+}
+
+bool on_cuda_device(std::span<const SgdParameter> parameters) {
+  return !parameters.empty() && parameters[0].param.device() == Device::cuda;
+}
+
 }  // namespace
 
 void sgd_step(std::span<SgdParameter> parameters, const SgdConfig& config) {
   const char* op = "sgd_step";
   check_config(op, config);
-  for (std::size_t i = 0; i < parameters.size(); ++i)
-    check_parameter(op, i, parameters[i], parameters[0].param.device());
-  if (!parameters.empty() && parameters[0].param.device() == Device::cuda) return on_cuda::sgd_step(parameters, config);
-#pragma omp parallel
-  for (SgdParameter& p : parameters) update_parameter(p, config);
+  check_parameters(op, parameters);
+  if (on_cuda_device(parameters)) return on_cuda::sgd_step(parameters, config);
+  step_on_cpu(parameters, config);
+}
+
+Sgd::Sgd(std::vector<SgdParameter> parameters) : parameters_(std::move(parameters)) {
+  check_parameters("Sgd", parameters_);
+  if (on_cuda_device(parameters_))
+    device_parameters_ = std::make_unique<on_cuda::SgdDeviceParameters>(on_cuda::upload_sgd_parameters(parameters_));
+}
+
+Sgd::~Sgd() = default;
+
+void Sgd::step(const SgdConfig& config) {
+  check_config("Sgd::step", config);
+  if (device_parameters_) return on_cuda::sgd_step(*device_parameters_, config);
+  step_on_cpu(parameters_, config);
 }
 
 }  // namespace ofa

@@ -1,11 +1,17 @@
 #pragma once
 
 #include <limits>
+#include <memory>
 #include <span>
+#include <vector>
 
 #include "kernels/tensor.h"
 
 namespace ofa {
+
+namespace on_cuda {
+struct SgdDeviceParameters;
+}
 
 // SGD hyper-parameters, OFA's defaults. lr has no sensible default (the schedule sets it
 // every step), so it starts as NaN and sgd_step rejects the config until it is set.
@@ -37,5 +43,23 @@ struct SgdParameter {
 // Every parameter is validated before any is updated, so a rejected call changes nothing.
 // Requires lr >= 0, momentum in [0, 1), weight_decay >= 0.
 void sgd_step(std::span<SgdParameter> parameters, const SgdConfig& config);
+
+// sgd_step for a fixed list of parameters stepped many times (a training run): the list is
+// validated once and, on cuda, its descriptors go to the device once, here, where sgd_step
+// uploads them on every call. A step is then one launch and no copy from the host. The tensors
+// must stay the same (in-place updates of their values are fine).
+class Sgd {
+ public:
+  explicit Sgd(std::vector<SgdParameter> parameters);
+  ~Sgd();
+  Sgd(const Sgd&) = delete;
+  Sgd& operator=(const Sgd&) = delete;
+
+  void step(const SgdConfig& config);
+
+ private:
+  std::vector<SgdParameter> parameters_;
+  std::unique_ptr<on_cuda::SgdDeviceParameters> device_parameters_;  // null on the cpu
+};
 
 }  // namespace ofa

@@ -68,9 +68,10 @@ void check_like(const char* op, const char* name, const Tensor& t, const Tensor&
 
 }  // namespace
 
-SqueezeExciteSaved SqueezeExciteSaved::allocate(std::int64_t batch, std::int64_t channels, std::int64_t mid_channels) {
-  return {Tensor::empty({batch, channels}), Tensor::empty({batch, mid_channels}), Tensor::empty({batch, channels}),
-          Tensor::empty({batch, channels})};
+SqueezeExciteSaved SqueezeExciteSaved::allocate(std::int64_t batch, std::int64_t channels, std::int64_t mid_channels,
+                                                Device device) {
+  const auto empty = [device](const Shape& shape) { return Tensor::empty(shape, DType::f32, device); };
+  return {empty({batch, channels}), empty({batch, mid_channels}), empty({batch, channels}), empty({batch, channels})};
 }
 
 void squeeze_excite_forward(const Tensor& x, const SqueezeExciteWeights& weights, std::int64_t mid_channels,

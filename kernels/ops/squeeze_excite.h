@@ -31,7 +31,8 @@ struct SqueezeExciteSaved {
   Tensor hidden;       // [N, mid], after the ReLU
   Tensor gate_logits;  // [N, c], before the h-sigmoid
   Tensor gate;         // [N, c]
-  static SqueezeExciteSaved allocate(std::int64_t batch, std::int64_t channels, std::int64_t mid_channels);
+  static SqueezeExciteSaved allocate(std::int64_t batch, std::int64_t channels, std::int64_t mid_channels,
+                                     Device device = Device::cpu);
 };
 
 // x contiguous [N, H, W, c]; y like x (may alias x only when no backward follows);
