@@ -16,12 +16,9 @@
 #include "distill/lr_schedule.h"
 #include "distill/progress.h"
 #include "distill/recipe.h"
+#include "distill/training_step.h"
 #include "kernels/error.h"
 #include "kernels/ops/accuracy.h"
-#include "kernels/ops/cross_entropy.h"
-#include "kernels/ops/distillation.h"
-#include "kernels/ops/residual_add.h"
-#include "kernels/ops/sgd.h"
 #include "kernels/random.h"
 #include "kernels/threads.h"
 #include "supernet/atomic_file.h"
@@ -129,14 +126,10 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
   loader.augmentation = profile_.train_augmentation;
   loader.normalization = profile_.normalization;
   loader_ = std::make_unique<BatchLoader>(split_.train, loader);
-  steps_per_epoch_ = loader_->batches_per_epoch();
-  if (recipe_.train_images_per_epoch > 0)
-    steps_per_epoch_ =
-        std::clamp<std::int64_t>(recipe_.train_images_per_epoch / recipe_.batch_size, 1, steps_per_epoch_);
+  steps_per_epoch_ = steps_per_epoch(recipe_, loader_->batches_per_epoch());
 
   supernet_ = std::make_unique<Supernet>(space_, options_.seed);
-  for (const Parameter& p : supernet_->network().parameters().parameters)
-    momentum_.push_back(Tensor::zeros(p.value.shape()));
+  momentum_ = zero_momentum(supernet_->network().parameters());
   open_run_directory();
 }
 
@@ -207,9 +200,8 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
   const auto global = static_cast<std::uint64_t>(position_.global_step);
   const bool sandwich = phase.sampling == SamplingRule::sandwich;
   const bool use_teacher = phase.kd_ratio > 0 && !sandwich;
-  const auto kd_ratio = static_cast<float>(phase.kd_ratio);
-  const auto smoothing = static_cast<float>(recipe_.label_smoothing);
-  const auto temperature = static_cast<float>(recipe_.kd_temperature);
+  const StudentLoss losses{static_cast<float>(recipe_.label_smoothing), static_cast<float>(phase.kd_ratio),
+                           static_cast<float>(recipe_.kd_temperature)};
   Tensor soft_targets;
   if (use_teacher)
     soft_targets = teacher_->network->forward(batch.images, true, options_.seed,
@@ -227,16 +219,9 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
     supernet_->set_active(subnet);
     const Tensor& logits =
         network.forward(batch.images, true, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
-    double loss = cross_entropy_forward(logits, batch.labels, smoothing);
     Tensor dlogits = Tensor::empty(logits.shape());
-    cross_entropy_backward(logits, batch.labels, smoothing, 1.0f, dlogits);
-    const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
-    if (distil) {
-      loss += phase.kd_ratio * distillation_forward(logits, soft_targets, temperature);
-      Tensor dkd = Tensor::empty(logits.shape());
-      distillation_backward(logits, soft_targets, temperature, kd_ratio, dkd);
-      residual_add_forward(dlogits, dkd, dlogits);
-    }
+    const bool distil = use_teacher || (sandwich && k > 0);
+    const double loss = student_loss(logits, batch.labels, distil ? &soft_targets : nullptr, losses, dlogits);
     OFA_CHECK(std::isfinite(loss), "ofa train",
               concat("the loss became ", loss, " at step ", position_.global_step, " (phase '", phase.name,
                      "', subnet ", subnet_to_json(subnet).dump(),
@@ -251,16 +236,7 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
     network.backward(dlogits);
   }
 
-  std::vector<SgdParameter> parameters;
-  const ParameterList& list = network.parameters();
-  for (std::size_t i = 0; i < list.parameters.size(); ++i)
-    parameters.push_back({list.parameters[i].value, list.parameters[i].grad, momentum_[i], list.parameters[i].weight_decay});
-  SgdConfig config;
-  config.lr = static_cast<float>(lr);
-  config.momentum = static_cast<float>(recipe_.momentum);
-  config.weight_decay = static_cast<float>(recipe_.weight_decay);
-  config.nesterov = recipe_.nesterov;
-  sgd_step(parameters, config);
+  sgd_update(network.parameters(), momentum_, recipe_, lr);
 
   loss_sum_ += first_loss;
   accuracy_sum_ += first_accuracy;
