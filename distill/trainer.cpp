@@ -17,6 +17,7 @@
 #include "distill/lr_schedule.h"
 #include "distill/progress.h"
 #include "distill/recipe.h"
+#include "distill/training_step.h"
 #include "kernels/error.h"
 #include "kernels/cuda/backend.h"
 #include "kernels/device_choice.h"
@@ -146,17 +147,14 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
   loader.augmentation = profile_.train_augmentation;
   loader.normalization = profile_.normalization;
   loader_ = std::make_unique<BatchLoader>(split_.train, loader);
-  steps_per_epoch_ = loader_->batches_per_epoch();
-  if (recipe_.train_images_per_epoch > 0)
-    steps_per_epoch_ =
-        std::clamp<std::int64_t>(recipe_.train_images_per_epoch / recipe_.batch_size, 1, steps_per_epoch_);
+  steps_per_epoch_ = steps_per_epoch(recipe_, loader_->batches_per_epoch());
 
   supernet_ = std::make_unique<Supernet>(space_, options_.seed, options_.device);
+  momentum_ = zero_momentum(supernet_->network().parameters());
   std::vector<SgdParameter> sgd_parameters;
-  for (const Parameter& p : supernet_->network().parameters().parameters) {
-    momentum_.push_back(Tensor::zeros(p.value.shape(), DType::f32, options_.device));
-    sgd_parameters.push_back({p.value, p.grad, momentum_.back(), p.weight_decay});
-  }
+  const ParameterList& list = supernet_->network().parameters();
+  for (std::size_t i = 0; i < list.parameters.size(); ++i)
+    sgd_parameters.push_back({list.parameters[i].value, list.parameters[i].grad, momentum_[i], list.parameters[i].weight_decay});
   sgd_ = std::make_unique<Sgd>(std::move(sgd_parameters));
   logged_sums_ = std::make_unique<MetricSums>(options_.device);
   other_sums_ = std::make_unique<MetricSums>(options_.device);

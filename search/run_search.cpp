@@ -23,6 +23,7 @@
 #include "search/subnet_encoding.h"
 #include "supernet/atomic_file.h"
 #include "supernet/counting.h"
+#include "supernet/onnx_export.h"
 #include "supernet/safetensors.h"
 #include "supernet/weight_file.h"
 
@@ -37,6 +38,18 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 void write_json(const std::string& path, const nlohmann::json& document) {
   const std::string text = document.dump(2) + "\n";
   write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
+}
+
+// How the run's data turns pixels into the network's input, for the ONNX model's doc string.
+std::string input_normalization(const SearchRun& run) {
+  const auto list = [](const std::vector<float>& values) {
+    std::string text;
+    for (float v : values) text += concat(text.empty() ? "[" : ", ", v);
+    return text + "]";
+  };
+  return concat("per channel (pixel / 255 - mean) / std, mean ", list(run.profile.normalization.mean), ", std ",
+                list(run.profile.normalization.stddev), "; evaluation crops the central ",
+                run.profile.eval_augmentation.center_fraction * 100.0f, " % and resizes it bilinearly");
 }
 
 // "label: done/total, ETA", redrawn in place on a terminal, a line every 10 % otherwise.
@@ -277,18 +290,26 @@ nlohmann::json run_search(const SearchOptions& options) {
 
 nlohmann::json run_extract(const ExtractOptions& options) {
   OFA_CHECK(!options.out.empty(), "ofa extract", "--out FILE is required");
+  OFA_CHECK(options.onnx != options.out, "ofa extract", "--onnx and --out name the same file '", options.out, "'");
+  check_file_destination(options.out, concat("--out ", options.out));
+  if (!options.onnx.empty()) check_file_destination(options.onnx, concat("--onnx ", options.onnx));
   set_num_threads(options.threads);
   const SearchRun run = open_search_run(options.run);
   const Subnet subnet = load_subnet(options.subnet, run.space());
   const ExtractedNetwork network = calibrated_subnet(run, subnet);
+  const std::string model = options.onnx.empty() ? std::string() : onnx_model_bytes(network, input_normalization(run));
   save_extracted(options.out, network);
+  if (!options.onnx.empty())
+    write_file_atomically(options.onnx, std::as_bytes(std::span(model.data(), model.size())));
   const SubnetCost cost = count_subnet(run.space(), subnet);
-  return {{"out", options.out},
-          {"subnet", subnet_to_json(subnet)},
-          {"calibration_images", run.calibration_images},
-          {"macs_m", cost.macs / 1e6},
-          {"params_m", static_cast<double>(cost.params) / 1e6},
-          {"memory_kb", static_cast<double>(cost.peak_activation_bytes) / 1024.0}};
+  nlohmann::json summary = {{"out", options.out},
+                            {"subnet", subnet_to_json(subnet)},
+                            {"calibration_images", run.calibration_images},
+                            {"macs_m", cost.macs / 1e6},
+                            {"params_m", static_cast<double>(cost.params) / 1e6},
+                            {"memory_kb", static_cast<double>(cost.peak_activation_bytes) / 1024.0}};
+  if (!options.onnx.empty()) summary["onnx"] = {{"file", options.onnx}, {"opset", kOnnxOpset}, {"input_layout", "NCHW"}};
+  return summary;
 }
 
 }  // namespace ofa

@@ -35,10 +35,12 @@ struct ExtractOptions {
   std::string run;
   std::string subnet = "max";  // max, min or a subnet JSON file
   std::string out;             // the extracted network's safetensors file
+  std::string onnx;            // also an ONNX model of it (supernet/onnx_export.h), unless empty
   int threads = 2;
 };
 
-// Extracts, recalibrates BN and writes the subnet's weights atomically; returns a summary.
+// Extracts, recalibrates BN and writes the subnet's weights (and ONNX model) atomically; returns
+// a summary. The model is built before either file is written, so a failure writes neither.
 nlohmann::json run_extract(const ExtractOptions& options);
 
 }  // namespace ofa

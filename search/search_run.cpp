@@ -31,9 +31,9 @@ SearchRun open_search_run(const std::string& directory) {
   try {
     data = document.at("data").get<std::string>();
     run.seed = document.at("seed").get<std::uint64_t>();
-    const Recipe recipe = parse_recipe(document.at("recipe"), run_json);
-    validation_images = recipe.validation_images;
-    run.calibration_images = recipe.bn_calibration_images;
+    run.recipe = parse_recipe(document.at("recipe"), run_json);
+    validation_images = run.recipe.validation_images;
+    run.calibration_images = run.recipe.bn_calibration_images;
   } catch (const nlohmann::json::exception& e) {
     fail(run_json, "is malformed: ", e.what());
   }

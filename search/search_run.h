@@ -6,6 +6,7 @@
 
 #include "distill/data/data_spec.h"
 #include "distill/data/dataset.h"
+#include "distill/recipe.h"
 #include "supernet/extraction.h"
 #include "supernet/supernet.h"
 
@@ -18,6 +19,7 @@ struct SearchRun {
   std::string directory;
   std::uint64_t seed = 0;
   std::int64_t calibration_images = 0;  // the recipe's bn_calibration_images
+  Recipe recipe;                        // as run.json holds it
   DataProfile profile;
   std::shared_ptr<const Dataset> train;  // BN recalibration draws from it
   std::shared_ptr<const Dataset> valid;

@@ -119,4 +119,12 @@ void write_file_atomically(const std::string& path, std::span<const std::byte> d
   writer.commit();
 }
 
+void check_file_destination(const std::string& path, const std::string& what) {
+  OFA_CHECK(!path.empty(), what, "names no file");
+  OFA_CHECK(!std::filesystem::is_directory(path), what, "must name a file, not a directory");
+  const std::string directory = directory_of(path);
+  OFA_CHECK(std::filesystem::is_directory(directory) && ::access(directory.c_str(), W_OK) == 0, what,
+            "the directory '", directory, "' does not exist or is not writable");
+}
+
 }  // namespace ofa

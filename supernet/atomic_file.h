@@ -47,4 +47,9 @@ class AtomicFileWriter {
 
 void write_file_atomically(const std::string& path, std::span<const std::byte> data);
 
+// For commands that work long before they write: throws ofa::Error starting with `what` (e.g.
+// "--out model.onnx") unless `path` names a file in an existing, writable directory, so a bad
+// destination is refused before the work instead of after it.
+void check_file_destination(const std::string& path, const std::string& what);
+
 }  // namespace ofa

@@ -19,6 +19,9 @@ class ExtractCommand {
     command_->add_option("--subnet", options_.subnet, "max, min or a subnet JSON file ({\"ks\", \"e\", \"d\", \"r\"})")
         ->capture_default_str();
     command_->add_option("--out", options_.out, "The .safetensors file to write (atomically)")->required();
+    command_->add_option("--onnx", options_.onnx,
+                         "Also write an ONNX model (opset 14; input 'images' NCHW [batch, C, R, R], normalised; "
+                         "output 'logits')");
     command_->add_option("--threads", options_.threads, "Compute threads")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -8,6 +8,7 @@
 #include "kernels/error.h"
 #include "kernels/threads.h"
 #include "tools/extract_command.h"
+#include "tools/finetune_command.h"
 #include "tools/info_command.h"
 #include "tools/latency_command.h"
 #include "tools/search_command.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   ofa::LatencyCommand latency(app);
   ofa::SearchCommand search(app);
   ofa::ExtractCommand extract(app);
+  ofa::FinetuneCommand finetune(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
   CLI::App* bench_ops = bench->add_subcommand("ops", "Time every op's forward and backward at OFA MobileNetV3 block shapes");
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     if (latency.parsed()) return latency.run();
     if (search.parsed()) return search.run();
     if (extract.parsed()) return extract.run();
+    if (finetune.parsed()) return finetune.run();
     if (bench_ops->parsed()) {
 #ifdef OFA_WITH_BENCH
       return run_op_benchmarks(filter, threads, bench_ops->remaining());

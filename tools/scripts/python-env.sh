@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Creates the Python environment the interoperability tests run in: build/python-venv with
-# numpy and safetensors from PyPI. Idempotent, and quick when the environment is already
-# complete. Debian's /usr/bin/python3 is used on purpose: a pyenv `python3` earlier on PATH
-# may lack the venv module or differ between machines.
+# numpy, safetensors, onnx and onnxruntime from PyPI. Idempotent, and quick when the environment
+# is already complete. Debian's /usr/bin/python3 is used on purpose: a pyenv `python3` earlier on
+# PATH may lack the venv module or differ between machines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 venv=${OFA_PYTHON_VENV:-build/python-venv}
 # Pinned so a test failure means our files changed, not the readers.
-packages=(numpy==2.2.6 safetensors==0.7.0)
-probe='import numpy, safetensors, safetensors.numpy, sys; sys.exit(0 if (numpy.__version__, safetensors.__version__) == tuple(sys.argv[1:]) else 1)'
+packages=(numpy==2.2.6 safetensors==0.7.0 onnx==1.18.0 onnxruntime==1.22.1)
+probe='import numpy, safetensors, safetensors.numpy, onnx, onnxruntime, sys; sys.exit(0 if (numpy.__version__, safetensors.__version__, onnx.__version__, onnxruntime.__version__) == tuple(sys.argv[1:]) else 1)'
 want=("${packages[@]#*==}")
 
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "$probe" "${want[@]}" 2>/dev/null; then
