@@ -129,6 +129,11 @@ void ProgressLog::step(const StepReport& report, bool log_line) {
     line["learning_rate"] = report.learning_rate;
     line["images_per_second"] = report.images_per_second;
     line["eta_seconds"] = report.eta_seconds;
+    if (report.ranks > 1) {
+      line["ranks"] = report.ranks;
+      line["allreduce_ms"] = report.allreduce_ms;
+      line["allreduce_bytes"] = report.allreduce_bytes;
+    }
     write_metrics(line);
   }
   if (!terminal_) {

@@ -24,6 +24,11 @@ struct StepReport {
   double learning_rate = 0;
   double images_per_second = 0;
   double eta_seconds = 0;          // of the whole run
+  // Data parallelism (in the metrics only when ranks > 1): the mean time per step of the gradient
+  // all-reduce (what the step waited for it) and the bytes the last step all-reduced.
+  int ranks = 1;
+  double allreduce_ms = 0;
+  std::int64_t allreduce_bytes = 0;
 };
 
 class ProgressLog {

@@ -12,6 +12,7 @@
 #include "distill/data/batch_loader.h"
 #include "distill/data/data_spec.h"
 #include "distill/data/validation_split.h"
+#include "distill/data_parallel.h"
 #include "distill/evaluation.h"
 #include "distill/lr_schedule.h"
 #include "distill/progress.h"
@@ -65,11 +66,13 @@ std::vector<ValidationSubnet> validation_subnets(const SearchSpace& space) {
 
 class Trainer {
  public:
-  explicit Trainer(const TrainOptions& options);
+  Trainer(const TrainOptions& options, Communicator& communicator);
   nlohmann::json run();
 
  private:
   void open_run_directory();
+  void use_job_batch_norm(Network& network) const;
+  void require_ranks_agree();
   void run_phase(std::size_t p);
   void step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr);
   void validate(std::size_t p, std::int64_t epoch);
@@ -81,6 +84,7 @@ class Trainer {
   double phase_step_cost(const Phase& phase) const;
 
   TrainOptions options_;
+  std::unique_ptr<DataParallel> parallel_;
   DataSpec spec_;
   DataProfile profile_;
   Recipe recipe_;
@@ -93,17 +97,18 @@ class Trainer {
   std::unique_ptr<ExtractedNetwork> teacher_;
   TrainingPosition position_;
   std::unique_ptr<BatchLoader> loader_;
-  std::unique_ptr<ProgressLog> log_;
+  std::unique_ptr<ProgressLog> log_;  // rank 0's only
   std::int64_t steps_per_epoch_ = 0;
 
   // Running means between log lines, and throughput.
   double loss_sum_ = 0, accuracy_sum_ = 0;
   std::int64_t logged_steps_ = 0;
+  double reduce_seconds_ = 0;
   std::chrono::steady_clock::time_point log_start_, run_start_;
   double work_done_ = 0;
 };
 
-Trainer::Trainer(const TrainOptions& options) : options_(options) {
+Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : options_(options) {
   OFA_CHECK(!options_.out.empty(), "ofa train", "--out DIR is required");
   set_num_threads(options_.threads);
   spec_ = parse_data_spec(options_.data);
@@ -115,12 +120,18 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
             " but the data '", options_.data, "' has ", train_full->num_classes(), " classes");
   recipe_ = load_recipe(options_.recipe);
   validate_recipe(recipe_, space_);
+  parallel_ = std::make_unique<DataParallel>(communicator, recipe_.batch_size,
+                                             DataParallelOptions{options_.micro_batches, options_.sync_batch_norm});
   const std::int64_t validation = recipe_.validation_images > 0
                                       ? recipe_.validation_images
                                       : default_validation_size(spec_, train_full->size());
   split_ = split_validation(train_full, validation, options_.seed);
   identity_ = {{"space", space_.to_json()}, {"recipe", recipe_.to_json()}, {"data", options_.data},
                {"seed", options_.seed}};
+  parallel_->require_same_configuration({{"run", identity_},
+                                         {"resume", options_.resume},
+                                         {"micro_batches", options_.micro_batches},
+                                         {"sync_batch_norm", options_.sync_batch_norm}});
 
   LoaderOptions loader;
   loader.batch_size = recipe_.batch_size;
@@ -128,6 +139,8 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
   loader.seed = options_.seed;
   loader.augmentation = profile_.train_augmentation;
   loader.normalization = profile_.normalization;
+  loader.shard_begin = parallel_->shards().rank_rows().begin;
+  loader.shard_end = parallel_->shards().rank_rows().end;
   loader_ = std::make_unique<BatchLoader>(split_.train, loader);
   steps_per_epoch_ = loader_->batches_per_epoch();
   if (recipe_.train_images_per_epoch > 0)
@@ -135,9 +148,17 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
         std::clamp<std::int64_t>(recipe_.train_images_per_epoch / recipe_.batch_size, 1, steps_per_epoch_);
 
   supernet_ = std::make_unique<Supernet>(space_, options_.seed);
+  use_job_batch_norm(supernet_->network());
+  parallel_->attach(supernet_->network().parameters());
   for (const Parameter& p : supernet_->network().parameters().parameters)
     momentum_.push_back(Tensor::zeros(p.value.shape()));
   open_run_directory();
+}
+
+// The networks that train on this rank's shard: the supernet and the teacher (it runs in training
+// mode, so its batch statistics are the global batch's too under --sync-bn).
+void Trainer::use_job_batch_norm(Network& network) const {
+  network.set_batch_norm_config(parallel_->batch_norm_config(network.batch_norm_config()));
 }
 
 void Trainer::open_run_directory() {
@@ -155,21 +176,28 @@ void Trainer::open_run_directory() {
     OFA_CHECK(saved == identity_, run_json,
               "describes another run (space, recipe, data or seed differ from this command's); resume with the "
               "same options or use another --out");
+    // Every rank reads rank 0's checkpoint (the run directory must be shared); the check after it
+    // catches a rank that read another one.
     if (fs::exists(checkpoint)) {
       TrainingState state{supernet_.get(), &momentum_, &teacher_, {}, identity_};
       load_checkpoint(checkpoint, state);
       position_ = state.position;
+      if (teacher_) use_job_batch_norm(*teacher_->network);
     }
+    require_ranks_agree();
   } else {
-    OFA_CHECK(!fs::exists(run_json), options_.out,
-              "already holds a run; pass --resume to continue it or choose another --out");
-    std::error_code error;
-    fs::create_directories(options_.out, error);
-    OFA_CHECK(!error, options_.out, "cannot create the run directory: ", error.message());
-    const std::string text = identity_.dump(2) + "\n";
-    write_file_atomically(run_json, std::as_bytes(std::span(text.data(), text.size())));
+    parallel_->on_root("the creation of the run directory", [&] {
+      OFA_CHECK(!fs::exists(run_json), options_.out,
+                "already holds a run; pass --resume to continue it or choose another --out");
+      std::error_code error;
+      fs::create_directories(options_.out, error);
+      OFA_CHECK(!error, options_.out, "cannot create the run directory: ", error.message());
+      const std::string text = identity_.dump(2) + "\n";
+      write_file_atomically(run_json, std::as_bytes(std::span(text.data(), text.size())));
+    });
   }
-  log_ = std::make_unique<ProgressLog>(path_in(options_.out, "metrics.jsonl"), stderr, isatty(fileno(stderr)) != 0);
+  if (parallel_->is_root())
+    log_ = std::make_unique<ProgressLog>(path_in(options_.out, "metrics.jsonl"), stderr, isatty(fileno(stderr)) != 0);
 }
 
 std::int64_t Trainer::phase_steps(const Phase& phase) const {
@@ -197,59 +225,87 @@ double Trainer::remaining_work() const {
   return work;
 }
 
+// Rank 0's checkpoint stands for every rank, and every rank resumes from it: the ranks must hold
+// the same weights and momentum (all that SGD changes) when it is written and when it is read.
+void Trainer::require_ranks_agree() {
+  std::vector<Tensor> tensors = momentum_;
+  for (const Parameter& p : supernet_->network().parameters().parameters) tensors.push_back(p.value);
+  parallel_->require_same_tensors(tensors, position_.global_step);
+}
+
 void Trainer::write_checkpoint() {
-  TrainingState state{supernet_.get(), &momentum_, &teacher_, position_, identity_};
-  save_checkpoint(path_in(options_.out, "checkpoint.safetensors"), state);
+  require_ranks_agree();
+  parallel_->on_root("the checkpoint", [&] {
+    TrainingState state{supernet_.get(), &momentum_, &teacher_, position_, identity_};
+    save_checkpoint(path_in(options_.out, "checkpoint.safetensors"), state);
+  });
 }
 
 void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr) {
   Network& network = supernet_->network();
+  const ShardPlan& shards = parallel_->shards();
   const auto global = static_cast<std::uint64_t>(position_.global_step);
   const bool sandwich = phase.sampling == SamplingRule::sandwich;
   const bool use_teacher = phase.kd_ratio > 0 && !sandwich;
   const auto kd_ratio = static_cast<float>(phase.kd_ratio);
   const auto smoothing = static_cast<float>(recipe_.label_smoothing);
   const auto temperature = static_cast<float>(recipe_.kd_temperature);
-  Tensor soft_targets;
-  if (use_teacher)
-    soft_targets = teacher_->network->forward(batch.images, true, options_.seed,
-                                              global * kSubnetsPerStepLimit + kTeacherDropoutStream).clone();
 
   network.zero_grad();
+  parallel_->begin_step(position_.global_step + 1);  // numbered as the log numbers steps
+  // Of the first subnet, as this rank's share of the global batch's mean (summed over ranks at log lines).
   double first_loss = 0, first_accuracy = 0;
-  for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
-    Subnet subnet;
-    if (sandwich && k < 2)
-      subnet = extreme_subnet(space_, choices, k == 0);
-    else
-      subnet = sample_subnet(space_, choices, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
-    subnet.resolution = batch.resolution;
-    supernet_->set_active(subnet);
-    const Tensor& logits =
-        network.forward(batch.images, true, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
-    double loss = cross_entropy_forward(logits, batch.labels, smoothing);
-    Tensor dlogits = Tensor::empty(logits.shape());
-    cross_entropy_backward(logits, batch.labels, smoothing, 1.0f, dlogits);
-    const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
-    if (distil) {
-      loss += phase.kd_ratio * distillation_forward(logits, soft_targets, temperature);
-      Tensor dkd = Tensor::empty(logits.shape());
-      distillation_backward(logits, soft_targets, temperature, kd_ratio, dkd);
-      residual_add_forward(dlogits, dkd, dlogits);
+  for (int m = 0; m < shards.micro_batches(); ++m) {
+    const RowRange rows = shards.micro_batch(m);
+    const Tensor images = batch.images.narrow(0, rows.begin, rows.size());
+    const std::span<const std::int32_t> labels =
+        std::span(batch.labels).subspan(static_cast<std::size_t>(rows.begin), static_cast<std::size_t>(rows.size()));
+    // The shard's loss counts by its share of the global batch: summed over shards, the gradient
+    // is the batch mean's.
+    const double weight = shards.weight(m);
+    Tensor soft_targets;
+    if (use_teacher)
+      soft_targets = teacher_->network
+                         ->forward(images, true, options_.seed,
+                                   parallel_->dropout_stream(global * kSubnetsPerStepLimit + kTeacherDropoutStream, m))
+                         .clone();
+    for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
+      Subnet subnet;
+      if (sandwich && k < 2)
+        subnet = extreme_subnet(space_, choices, k == 0);
+      else
+        subnet = sample_subnet(space_, choices, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
+      subnet.resolution = batch.resolution;
+      supernet_->set_active(subnet);
+      const Tensor& logits = network.forward(
+          images, true, options_.seed, parallel_->dropout_stream(global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k), m));
+      double loss = cross_entropy_forward(logits, labels, smoothing);
+      Tensor dlogits = Tensor::empty(logits.shape());
+      cross_entropy_backward(logits, labels, smoothing, static_cast<float>(weight), dlogits);
+      const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
+      if (distil) {
+        loss += phase.kd_ratio * distillation_forward(logits, soft_targets, temperature);
+        Tensor dkd = Tensor::empty(logits.shape());
+        distillation_backward(logits, soft_targets, temperature, kd_ratio * static_cast<float>(weight), dkd);
+        residual_add_forward(dlogits, dkd, dlogits);
+      }
+      OFA_CHECK(std::isfinite(loss), "ofa train",
+                concat("the loss became ", loss, " at step ", position_.global_step, " (phase '", phase.name,
+                       "', subnet ", subnet_to_json(subnet).dump(),
+                       "); stopping. The last good checkpoint is kept in ", options_.out,
+                       "; try a lower learning rate"));
+      if (k == 0) {
+        first_loss += weight * loss;
+        first_accuracy += weight * static_cast<double>(accuracy_counts(logits, labels, 1).top1) /
+                          static_cast<double>(labels.size());
+        if (sandwich) soft_targets = logits.clone();
+      }
+      const bool last = m + 1 == shards.micro_batches() && k + 1 == phase.subnets_per_step;
+      network.backward(dlogits, parallel_->backward_hook(last));
     }
-    OFA_CHECK(std::isfinite(loss), "ofa train",
-              concat("the loss became ", loss, " at step ", position_.global_step, " (phase '", phase.name,
-                     "', subnet ", subnet_to_json(subnet).dump(),
-                     "); stopping. The last good checkpoint is kept in ", options_.out,
-                     "; try a lower learning rate"));
-    if (k == 0) {
-      first_loss = loss;
-      first_accuracy = static_cast<double>(accuracy_counts(logits, batch.labels, 1).top1) /
-                       static_cast<double>(batch.labels.size());
-      if (sandwich) soft_targets = logits.clone();
-    }
-    network.backward(dlogits);
   }
+  parallel_->finish_step();
+  reduce_seconds_ += parallel_->reduce_seconds();
 
   std::vector<SgdParameter> parameters;
   const ParameterList& list = network.parameters();
@@ -269,14 +325,19 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
 
 void Trainer::validate(std::size_t p, std::int64_t epoch) {
   nlohmann::json results = {{"phase", recipe_.phases[p].name}, {"epoch", epoch}, {"global_step", position_.global_step}};
-  for (const ValidationSubnet& v : validation_subnets(space_)) {
+  // The subnets are shared out over the ranks: the weights are the same everywhere and BN
+  // recalibration replaces every rank's own statistics, so any rank computes the same result.
+  const std::vector<ValidationSubnet> subnets = validation_subnets(space_);
+  const std::vector<nlohmann::json> scores = parallel_->share_out(subnets.size(), "the validation", [&](std::size_t i) {
+    const ValidationSubnet& v = subnets[i];
     ExtractedNetwork subnet = extract_subnet(*supernet_, v.subnet);
     recalibrate_batch_norm(*subnet.network, split_.train, profile_, v.subnet.resolution,
                            recipe_.bn_calibration_images, options_.seed);
     const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, v.subnet.resolution);
-    results[v.name] = {{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", v.subnet.resolution}};
-  }
-  log_->record("validation", results);
+    return nlohmann::json{{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", v.subnet.resolution}};
+  });
+  for (std::size_t i = 0; i < subnets.size(); ++i) results[subnets[i].name] = scores[i];
+  if (log_) log_->record("validation", results);
 }
 
 void Trainer::run_phase(std::size_t p) {
@@ -290,9 +351,12 @@ void Trainer::run_phase(std::size_t p) {
     for (Tensor& m : momentum_) m.fill(0.0f);  // OFA builds a new optimiser for every phase
     if (phase.reorganize_channels) supernet_->reorganize_channels();
   }
-  if (phase.kd_ratio > 0 && phase.sampling == SamplingRule::random && !teacher_)
+  if (phase.kd_ratio > 0 && phase.sampling == SamplingRule::random && !teacher_) {
     teacher_ = std::make_unique<ExtractedNetwork>(extract_subnet(*supernet_, largest_subnet(space_)));
-  log_->message(concat("phase ", p + 1, "/", recipe_.phases.size(), " '", phase.name, "': ", total, " steps, ",
+    use_job_batch_norm(*teacher_->network);
+  }
+  if (log_)
+    log_->message(concat("phase ", p + 1, "/", recipe_.phases.size(), " '", phase.name, "': ", total, " steps, ",
                        phase.subnets_per_step, " subnet(s) per step, lr ", phase.lr,
                        position_.step > 0 ? concat(", resuming at step ", position_.step) : std::string()));
 
@@ -316,6 +380,9 @@ void Trainer::run_phase(std::size_t p) {
 
     const bool epoch_end = position_.step % steps_per_epoch_ == 0 || position_.step == total;
     const bool log_line = position_.global_step % recipe_.log_every_steps == 0 || epoch_end;
+    // The log line shows the global batch's loss and accuracy: every rank's share, summed.
+    double shares[2] = {loss_sum_, accuracy_sum_};
+    if (log_line) parallel_->sum(shares, "the sum of the log line's loss and accuracy");
     const auto now = std::chrono::steady_clock::now();
     const double since_log = std::chrono::duration<double>(now - log_start_).count();
     const double since_start = std::chrono::duration<double>(now - run_start_).count();
@@ -329,14 +396,17 @@ void Trainer::run_phase(std::size_t p) {
     report.step = in_epoch + 1;
     report.steps_in_epoch = std::min(steps_per_epoch_, total - epoch * steps_per_epoch_);
     report.global_step = position_.global_step;
-    report.loss = loss_sum_ / static_cast<double>(logged_steps_);
-    report.accuracy = accuracy_sum_ / static_cast<double>(logged_steps_);
+    report.loss = shares[0] / static_cast<double>(logged_steps_);
+    report.accuracy = shares[1] / static_cast<double>(logged_steps_);
     report.learning_rate = lr;
     report.images_per_second = static_cast<double>(logged_steps_ * recipe_.batch_size) / std::max(since_log, 1e-9);
     report.eta_seconds = remaining_work() * since_start / std::max(work_done_, 1e-9);
-    log_->step(report, log_line);
+    report.ranks = parallel_->size();
+    report.allreduce_ms = 1e3 * reduce_seconds_ / static_cast<double>(logged_steps_);
+    report.allreduce_bytes = parallel_->reduced_bytes();
+    if (log_) log_->step(report, log_line);
     if (log_line) {
-      loss_sum_ = accuracy_sum_ = 0;
+      loss_sum_ = accuracy_sum_ = reduce_seconds_ = 0;
       logged_steps_ = 0;
       log_start_ = now;
     }
@@ -351,16 +421,18 @@ void Trainer::run_phase(std::size_t p) {
 nlohmann::json Trainer::final_evaluation() {
   nlohmann::json results = {{"space", space_.name}, {"recipe", recipe_.name}, {"data", options_.data},
                             {"seed", options_.seed}, {"steps", position_.global_step}};
-  for (const char* which : {"largest", "smallest"}) {
-    const Subnet subnet = std::string(which) == "largest" ? largest_subnet(space_) : smallest_subnet(space_);
+  const std::vector<std::string> names = {"largest", "smallest"};
+  const std::vector<nlohmann::json> scores = parallel_->share_out(names.size(), "the final evaluation", [&](std::size_t i) {
+    const Subnet subnet = i == 0 ? largest_subnet(space_) : smallest_subnet(space_);
     ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
     recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution,
                            recipe_.bn_calibration_images, options_.seed);
     const EvalResult r = evaluate(*extracted.network, test_, profile_, subnet.resolution);
     const SubnetCost cost = count_subnet(space_, subnet);
-    results[which] = {{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
-                      {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
-  }
+    return nlohmann::json{{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
+                          {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
+  });
+  for (std::size_t i = 0; i < names.size(); ++i) results[names[i]] = scores[i];
   return results;
 }
 
@@ -373,20 +445,29 @@ nlohmann::json Trainer::run() {
     position_.step = 0;
     write_checkpoint();
   }
-  save_supernet(path_in(options_.out, "supernet.safetensors"), *supernet_);
+  parallel_->on_root("the final weights",
+                     [&] { save_supernet(path_in(options_.out, "supernet.safetensors"), *supernet_); });
   nlohmann::json results = final_evaluation();
   results["train_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
-  const std::string text = results.dump(2) + "\n";
-  write_file_atomically(path_in(options_.out, "results.json"), std::as_bytes(std::span(text.data(), text.size())));
-  log_->record("final", results);
+  if (parallel_->size() > 1) results["ranks"] = parallel_->size();
+  parallel_->on_root("the results", [&] {
+    const std::string text = results.dump(2) + "\n";
+    write_file_atomically(path_in(options_.out, "results.json"), std::as_bytes(std::span(text.data(), text.size())));
+    log_->record("final", results);
+  });
   return results;
 }
 
 }  // namespace
 
-nlohmann::json train(const TrainOptions& options) {
-  Trainer trainer(options);
+nlohmann::json train(const TrainOptions& options, Communicator& communicator) {
+  Trainer trainer(options, communicator);
   return trainer.run();
+}
+
+nlohmann::json train(const TrainOptions& options) {
+  SingleProcess single;
+  return train(options, single);
 }
 
 }  // namespace ofa

@@ -5,12 +5,16 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/collectives/communicator.h"
+
 // `ofa train`: trains a supernet with a recipe on a dataset into a run directory:
 //   run.json                the run's identity (space, recipe, data, seed); --resume checks it
 //   checkpoint.safetensors  weights, optimiser, teacher and position (atomic, every N steps and epoch)
 //   metrics.jsonl           one record per logged step, validation and final evaluation
 //   supernet.safetensors    the final supernet
 //   results.json            final test accuracy of the largest and smallest subnets
+// In a data-parallel job (distill/data_parallel.h) every rank runs train() with the same options
+// and rank 0 alone writes the run directory.
 namespace ofa {
 
 struct TrainOptions {
@@ -22,9 +26,13 @@ struct TrainOptions {
   int threads = 2;
   int loader_workers = 2;
   std::uint64_t seed = 0;
+  int micro_batches = 1;         // shards of each rank's part of the batch, run one after another
+  bool sync_batch_norm = false;  // batch norm statistics over the whole global batch (--sync-bn)
 };
 
-// Returns the contents of results.json.
+// Returns the contents of results.json (on every rank of a job).
+nlohmann::json train(const TrainOptions& options, Communicator& communicator);
+// As a job of one process.
 nlohmann::json train(const TrainOptions& options);
 
 }  // namespace ofa

@@ -7,6 +7,7 @@
 
 #include "kernels/error.h"
 #include "kernels/threads.h"
+#include "tools/bench_distributed_command.h"
 #include "tools/extract_command.h"
 #include "tools/info_command.h"
 #include "tools/latency_command.h"
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_kernels->allow_extras();
   bench_kernels->footer("Other --benchmark_* flags (e.g. --benchmark_out=FILE) pass through to Google Benchmark.");
+  ofa::BenchDistributedCommand bench_distributed(*bench);
 
   try {
     app.parse(argc, argv);
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     if (latency.parsed()) return latency.run();
     if (search.parsed()) return search.run();
     if (extract.parsed()) return extract.run();
+    if (bench_distributed.parsed()) return bench_distributed.run();
     if (bench_ops->parsed()) {
 #ifdef OFA_WITH_BENCH
       return run_op_benchmarks(filter, threads, bench_ops->remaining());

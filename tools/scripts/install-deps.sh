@@ -9,6 +9,7 @@ packages=(
   libopenblas-openmp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libturbojpeg0-dev libpng-dev zlib1g-dev
+  openmpi-bin libopenmpi-dev  # data parallelism: mpirun and the MPI plugin (kernels/collectives/)
   dataset-fashion-mnist
   python3-venv  # tools/scripts/python-env.sh: the Python interoperability tests
   "$@"
