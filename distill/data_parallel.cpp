@@ -1,5 +1,6 @@
 #include "distill/data_parallel.h"
 
+#include <chrono>
 #include <limits>
 #include <string>
 

@@ -2,20 +2,25 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "distill/allreduce_volume.h"
+#include "kernels/collectives/communicator.h"
 #include "kernels/error.h"
 #include "supernet/search_space.h"
 
 // `ofa bench distributed`: the bytes the data-parallel gradient all-reduce sends per step in a
 // search space, and what a ring all-reduce of them costs on N GPUs at a given bus bandwidth
-// (2(N-1)/N x bytes / bandwidth + 2(N-1) x latency). The throughput of real ranks on this machine
-// is measured by tools/scripts/bench-distributed.sh, which also runs this. Header-only, included
-// by ofa_main.cpp alone.
+// (2(N-1)/N x bytes / bandwidth + 2(N-1) x latency). Under mpirun it also times the host (MPI)
+// all-reduce of those volumes between the job's ranks. The throughput of real training ranks on
+// this machine is measured by tools/scripts/bench-distributed.sh, which also runs this.
+// Header-only, included by ofa_main.cpp alone.
 namespace ofa {
 
 class BenchDistributedCommand {
@@ -44,8 +49,14 @@ class BenchDistributedCommand {
   int run() const {
     OFA_CHECK(gpus_.size() == bandwidths_.size(), "--bus-bandwidth", "has ", bandwidths_.size(),
               " entries, expected one per --gpus entry (", gpus_.size(), ")");
+    const std::unique_ptr<Communicator> job = connect_processes(kDefaultCollectiveTimeoutSeconds);
     const SearchSpace space = load_search_space(space_);
     const AllreduceVolume v = measure_allreduce_volume(space, samples_, subnets_per_step_, 0);
+    std::vector<double> measured_ms;
+    if (job->size() > 1)
+      for (const double bytes : {static_cast<double>(v.largest), v.mean_subnet, v.mean_step})
+        measured_ms.push_back(time_allreduce(*job, static_cast<std::size_t>(bytes / sizeof(float))));
+    if (job->rank() != 0) return 0;
     const auto mb = [](double bytes) { return bytes / 1e6; };
     std::printf("gradient all-reduce per step, %s (float32; only the prefixes the step's subnets wrote)\n",
                 space.name.c_str());
@@ -66,10 +77,29 @@ class BenchDistributedCommand {
       std::printf("  %5d %10.0f %12.3f %12.3f %12.3f\n", gpus_[i], bandwidths_[i], ms(static_cast<double>(v.largest)),
                   ms(v.mean_subnet), ms(v.mean_step));
     }
+    if (!measured_ms.empty())
+      std::printf("measured here: MPI all-reduce over %d ranks (median of %d) %12.3f %12.3f %12.3f ms\n", job->size(),
+                  kRepetitions, measured_ms[0], measured_ms[1], measured_ms[2]);
     return 0;
   }
 
  private:
+  static constexpr int kRepetitions = 15;
+
+  // Median milliseconds of an all-reduce of `count` floats over the job, after one warm-up.
+  static double time_allreduce(Communicator& job, std::size_t count) {
+    std::vector<float> buffer(count, 1.0f);
+    job.allreduce_sum(std::span(buffer), "the benchmark all-reduce");
+    std::vector<double> ms;
+    for (int r = 0; r < kRepetitions; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      job.allreduce_sum(std::span(buffer), "the benchmark all-reduce");
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::nth_element(ms.begin(), ms.begin() + kRepetitions / 2, ms.end());
+    return ms[kRepetitions / 2];
+  }
+
   CLI::App* command_;
   std::string space_ = "mbv3-imagenet";
   int samples_ = 200;

@@ -51,7 +51,7 @@ void check_transport(ofa::Communicator& job) {
     const ofa::Tensor host = buffer.to(ofa::Device::cpu);
     bool right = true;
     for (std::int64_t i = 0; i < host.numel(); ++i) right = right && host.f32()[i] == float(3 * (i % 7));
-    expect(right, "NCCL sum of a buffer of " + std::to_string(host.numel()) + " floats");
+    expect(right, ofa::concat("NCCL sum of a buffer of ", host.numel(), " floats"));
   }
 }
 
@@ -66,7 +66,7 @@ void check_reducer(ofa::Communicator& job) {
     ofa::Tensor grad = ofa::Tensor::zeros(shapes[p], ofa::DType::f32, ofa::Device::cuda);
     std::vector<float> values(static_cast<std::size_t>(extents[p].numel()), float(job.rank() + 1));
     grad.prefix(extents[p]).copy_from(device_tensor(values, extents[p]));
-    list.parameters.push_back({"p" + std::to_string(p), grad, grad, true});
+    list.parameters.push_back({ofa::concat("p", p), grad, grad, true});
   }
   ofa::GradientReducer reducer(list, *transport, 64 << 10);
   reducer.begin_step(1);
@@ -84,7 +84,7 @@ void check_reducer(ofa::Communicator& job) {
     for (std::int64_t i = 0; i < inside.numel(); ++i) right = right && inside.f32()[i] == 3.0f;
     double total = 0;
     for (std::int64_t i = 0; i < host.numel(); ++i) total += host.f32()[i];
-    expect(right && total == 3.0 * double(inside.numel()), "reduced prefix of gradient " + std::to_string(p));
+    expect(right && total == 3.0 * double(inside.numel()), ofa::concat("reduced prefix of gradient ", p));
   }
 }
 

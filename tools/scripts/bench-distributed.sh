@@ -3,7 +3,9 @@
 #   1 rank x 2 threads (`ofa train --threads 2`) against 2 ranks x 1 thread (`mpirun -np 2 ofa train
 #   --threads 1`), the same global batch of 64 (mbv3-small, Fashion-MNIST, progressive shrinking's
 #   expand phase: 2 random subnets per step), rounds alternating so that load from other work on
-#   the machine hits both alike; then `ofa bench distributed` for mbv3-imagenet.
+#   the machine hits both alike; then `ofa bench distributed` under mpirun -np 2: the bytes per step
+#   of mbv3-small and mbv3-imagenet, the MPI all-reduce time of those bytes between two ranks here
+#   (no training around it), and the ring estimate for 8 and 64 GPUs.
 # Usage: tools/scripts/bench-distributed.sh [ROUNDS] [STEPS]   (defaults 3 and 60; needs build/)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,13 +44,16 @@ print(line)
 PY
 }
 
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 for round in $(seq 1 "$rounds"); do
   "$ofa" "${args[@]}" --threads 2 --loader-threads 2 --out "$work/one_$round" > "$work/one_$round.log" 2>&1
   mpirun -np 2 --bind-to core "$ofa" "${args[@]}" --threads 1 --loader-threads 1 --out "$work/two_$round" \
     > "$work/two_$round.log" 2>&1
   echo "round $round/$rounds done"
 done
-echo "mbv3-small, global batch 64, 2 subnets per step, $steps steps x $rounds rounds on $(nproc) cores:"
+echo "mbv3-small, global batch 64, 2 subnets per step, $steps steps x $rounds rounds on $(nproc) cores" \
+  "(load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)):"
 echo "  1 rank  x 2 threads: $(summarise "$work"/one_*/metrics.jsonl)"
 echo "  2 ranks x 1 thread:  $(summarise "$work"/two_*/metrics.jsonl)"
-"$ofa" bench distributed --space mbv3-imagenet
+mpirun -np 2 "$ofa" bench distributed --space mbv3-small --samples 50
+mpirun -np 2 "$ofa" bench distributed --space mbv3-imagenet
