@@ -135,6 +135,11 @@ void ProgressLog::step(const StepReport& report, bool log_line) {
       line["device_allocations"] = report.device_allocations;
       line["device_reserved_mb"] = report.device_reserved_mb;
     }
+    if (report.ranks > 1) {
+      line["ranks"] = report.ranks;
+      line["allreduce_ms"] = report.allreduce_ms;
+      line["allreduce_bytes"] = report.allreduce_bytes;
+    }
     write_metrics(line);
   }
   if (!terminal_) {

@@ -30,6 +30,11 @@ struct StepReport {
   // allocator has seen every shape), and the device memory it holds. -1: not on cuda (omitted).
   std::int64_t device_allocations = -1;
   double device_reserved_mb = 0;
+  // Data parallelism (in the metrics only when ranks > 1): the mean time per step of the gradient
+  // all-reduce (what the step waited for it) and the bytes the last step all-reduced.
+  int ranks = 1;
+  double allreduce_ms = 0;
+  std::int64_t allreduce_bytes = 0;
 };
 
 class ProgressLog {

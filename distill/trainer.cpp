@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "distill/data/batch_loader.h"
 #include "distill/data/data_spec.h"
 #include "distill/data/validation_split.h"
+#include "distill/data_parallel.h"
 #include "distill/evaluation.h"
 #include "distill/lr_schedule.h"
 #include "distill/progress.h"
@@ -74,11 +76,13 @@ std::vector<ValidationSubnet> validation_subnets(const SearchSpace& space) {
 
 class Trainer {
  public:
-  explicit Trainer(const TrainOptions& options);
+  Trainer(const TrainOptions& options, Communicator& communicator);
   nlohmann::json run();
 
  private:
   void open_run_directory();
+  void use_job_batch_norm(Network& network) const;
+  void require_ranks_agree();
   void run_phase(std::size_t p);
   void step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr);
   MetricTotals check_losses(const Phase& phase);
@@ -91,6 +95,7 @@ class Trainer {
   double phase_step_cost(const Phase& phase) const;
 
   TrainOptions options_;
+  std::unique_ptr<DataParallel> parallel_;
   DataSpec spec_;
   DataProfile profile_;
   Recipe recipe_;
@@ -104,7 +109,7 @@ class Trainer {
   std::unique_ptr<ExtractedNetwork> teacher_;
   TrainingPosition position_;
   std::unique_ptr<BatchLoader> loader_;
-  std::unique_ptr<ProgressLog> log_;
+  std::unique_ptr<ProgressLog> log_;  // rank 0's only
   std::int64_t steps_per_epoch_ = 0;
 
   // Losses and accuracy summed on the training device between log lines and read only on logging
@@ -117,11 +122,12 @@ class Trainer {
   double shown_loss_ = std::nan(""), shown_accuracy_ = std::nan("");
   std::int64_t step_device_allocations_ = 0;    // cudaMalloc calls in the steps since the last log line
   // Throughput.
+  double reduce_seconds_ = 0;  // waiting for the gradient all-reduce since the last log line
   std::chrono::steady_clock::time_point log_start_, run_start_;
   double work_done_ = 0;
 };
 
-Trainer::Trainer(const TrainOptions& options) : options_(options) {
+Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : options_(options) {
   OFA_CHECK(!options_.out.empty(), "ofa train", "--out DIR is required");
   set_num_threads(options_.threads);
   spec_ = parse_data_spec(options_.data);
@@ -133,12 +139,20 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
             " but the data '", options_.data, "' has ", train_full->num_classes(), " classes");
   recipe_ = load_recipe(options_.recipe);
   validate_recipe(recipe_, space_);
+  OFA_CHECK(!options_.sync_batch_norm || options_.device == Device::cpu, "--sync-bn",
+            "synchronised batch norm is implemented for the cpu only; train with --device cpu or without --sync-bn");
+  parallel_ = std::make_unique<DataParallel>(communicator, recipe_.batch_size,
+                                             DataParallelOptions{options_.micro_batches, options_.sync_batch_norm});
   const std::int64_t validation = recipe_.validation_images > 0
                                       ? recipe_.validation_images
                                       : default_validation_size(spec_, train_full->size());
   split_ = split_validation(train_full, validation, options_.seed);
   identity_ = {{"space", space_.to_json()}, {"recipe", recipe_.to_json()}, {"data", options_.data},
                {"seed", options_.seed}};
+  parallel_->require_same_configuration({{"run", identity_},
+                                         {"resume", options_.resume},
+                                         {"micro_batches", options_.micro_batches},
+                                         {"sync_batch_norm", options_.sync_batch_norm}});
 
   LoaderOptions loader;
   loader.batch_size = recipe_.batch_size;
@@ -146,10 +160,14 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
   loader.seed = options_.seed;
   loader.augmentation = profile_.train_augmentation;
   loader.normalization = profile_.normalization;
+  loader.shard_begin = parallel_->shards().rank_rows().begin;
+  loader.shard_end = parallel_->shards().rank_rows().end;
   loader_ = std::make_unique<BatchLoader>(split_.train, loader);
   steps_per_epoch_ = steps_per_epoch(recipe_, loader_->batches_per_epoch());
 
   supernet_ = std::make_unique<Supernet>(space_, options_.seed, options_.device);
+  use_job_batch_norm(supernet_->network());
+  parallel_->attach(supernet_->network().parameters());  // after the weights are on their device
   momentum_ = zero_momentum(supernet_->network().parameters());
   std::vector<SgdParameter> sgd_parameters;
   const ParameterList& list = supernet_->network().parameters();
@@ -159,6 +177,12 @@ Trainer::Trainer(const TrainOptions& options) : options_(options) {
   logged_sums_ = std::make_unique<MetricSums>(options_.device);
   other_sums_ = std::make_unique<MetricSums>(options_.device);
   open_run_directory();
+}
+
+// The networks that train on this rank's shard: the supernet and the teacher (it runs in training
+// mode, so its batch statistics are the global batch's too under --sync-bn).
+void Trainer::use_job_batch_norm(Network& network) const {
+  network.set_batch_norm_config(parallel_->batch_norm_config(network.batch_norm_config()));
 }
 
 void Trainer::open_run_directory() {
@@ -176,21 +200,28 @@ void Trainer::open_run_directory() {
     OFA_CHECK(saved == identity_, run_json,
               "describes another run (space, recipe, data or seed differ from this command's); resume with the "
               "same options or use another --out");
+    // Every rank reads rank 0's checkpoint (the run directory must be shared); the check after it
+    // catches a rank that read another one.
     if (fs::exists(checkpoint)) {
       TrainingState state{supernet_.get(), &momentum_, &teacher_, {}, identity_};
       load_checkpoint(checkpoint, state);
       position_ = state.position;
+      if (teacher_) use_job_batch_norm(*teacher_->network);
     }
+    require_ranks_agree();
   } else {
-    OFA_CHECK(!fs::exists(run_json), options_.out,
-              "already holds a run; pass --resume to continue it or choose another --out");
-    std::error_code error;
-    fs::create_directories(options_.out, error);
-    OFA_CHECK(!error, options_.out, "cannot create the run directory: ", error.message());
-    const std::string text = identity_.dump(2) + "\n";
-    write_file_atomically(run_json, std::as_bytes(std::span(text.data(), text.size())));
+    parallel_->on_root("the creation of the run directory", [&] {
+      OFA_CHECK(!fs::exists(run_json), options_.out,
+                "already holds a run; pass --resume to continue it or choose another --out");
+      std::error_code error;
+      fs::create_directories(options_.out, error);
+      OFA_CHECK(!error, options_.out, "cannot create the run directory: ", error.message());
+      const std::string text = identity_.dump(2) + "\n";
+      write_file_atomically(run_json, std::as_bytes(std::span(text.data(), text.size())));
+    });
   }
-  log_ = std::make_unique<ProgressLog>(path_in(options_.out, "metrics.jsonl"), stderr, isatty(fileno(stderr)) != 0);
+  if (parallel_->is_root())
+    log_ = std::make_unique<ProgressLog>(path_in(options_.out, "metrics.jsonl"), stderr, isatty(fileno(stderr)) != 0);
 }
 
 std::int64_t Trainer::phase_steps(const Phase& phase) const {
@@ -218,53 +249,80 @@ double Trainer::remaining_work() const {
   return work;
 }
 
+// Rank 0's checkpoint stands for every rank, and every rank resumes from it: the ranks must hold
+// the same weights and momentum (all that SGD changes) when it is written and when it is read.
+void Trainer::require_ranks_agree() {
+  std::vector<Tensor> tensors = momentum_;
+  for (const Parameter& p : supernet_->network().parameters().parameters) tensors.push_back(p.value);
+  parallel_->require_same_tensors(tensors, position_.global_step);
+}
+
 void Trainer::write_checkpoint() {
-  TrainingState state{supernet_.get(), &momentum_, &teacher_, position_, identity_};
-  save_checkpoint(path_in(options_.out, "checkpoint.safetensors"), state);
+  require_ranks_agree();
+  parallel_->on_root("the checkpoint", [&] {
+    TrainingState state{supernet_.get(), &momentum_, &teacher_, position_, identity_};
+    save_checkpoint(path_in(options_.out, "checkpoint.safetensors"), state);
+  });
 }
 
 void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batch& batch, double lr) {
   Network& network = supernet_->network();
+  const ShardPlan& shards = parallel_->shards();
   const auto global = static_cast<std::uint64_t>(position_.global_step);
   const bool sandwich = phase.sampling == SamplingRule::sandwich;
   const bool use_teacher = phase.kd_ratio > 0 && !sandwich;
   const auto kd_ratio = static_cast<float>(phase.kd_ratio);
   const auto smoothing = static_cast<float>(recipe_.label_smoothing);
   const auto temperature = static_cast<float>(recipe_.kd_temperature);
-  const Tensor images = images_on(options_.device, batch.images);
-  Tensor soft_targets;
-  if (use_teacher)
-    soft_targets = teacher_->network->forward(images, true, options_.seed,
-                                              global * kSubnetsPerStepLimit + kTeacherDropoutStream).clone();
+  const Tensor rank_images = images_on(options_.device, batch.images);
 
   network.zero_grad();
-  for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
-    Subnet subnet;
-    if (sandwich && k < 2)
-      subnet = extreme_subnet(space_, choices, k == 0);
-    else
-      subnet = sample_subnet(space_, choices, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
-    subnet.resolution = batch.resolution;
-    supernet_->set_active(subnet);
-    const Tensor& logits =
-        network.forward(images, true, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
-    MetricSums& sums = k == 0 ? *logged_sums_ : *other_sums_;
-    sums.add_cross_entropy(logits, batch.labels, smoothing);
-    Tensor dlogits = Tensor::empty(logits.shape(), DType::f32, logits.device());
-    cross_entropy_backward(logits, batch.labels, smoothing, 1.0f, dlogits);
-    const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
-    if (distil) {
-      sums.add_distillation(logits, soft_targets, temperature, phase.kd_ratio);
-      Tensor dkd = Tensor::empty(logits.shape(), DType::f32, logits.device());
-      distillation_backward(logits, soft_targets, temperature, kd_ratio, dkd);
-      residual_add_forward(dlogits, dkd, dlogits);
+  parallel_->begin_step(position_.global_step + 1);  // numbered as the log numbers steps
+  for (int m = 0; m < shards.micro_batches(); ++m) {
+    const RowRange rows = shards.micro_batch(m);
+    const Tensor images = rank_images.narrow(0, rows.begin, rows.size());
+    const std::span<const std::int32_t> labels =
+        std::span(batch.labels).subspan(static_cast<std::size_t>(rows.begin), static_cast<std::size_t>(rows.size()));
+    // The shard's loss counts by its share of the global batch: summed over shards, the gradient
+    // is the batch mean's.
+    const double weight = shards.weight(m);
+    Tensor soft_targets;
+    if (use_teacher)
+      soft_targets = teacher_->network
+                         ->forward(images, true, options_.seed,
+                                   parallel_->dropout_stream(global * kSubnetsPerStepLimit + kTeacherDropoutStream, m))
+                         .clone();
+    for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
+      Subnet subnet;
+      if (sandwich && k < 2)
+        subnet = extreme_subnet(space_, choices, k == 0);
+      else
+        subnet = sample_subnet(space_, choices, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
+      subnet.resolution = batch.resolution;
+      supernet_->set_active(subnet);
+      const Tensor& logits = network.forward(
+          images, true, options_.seed, parallel_->dropout_stream(global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k), m));
+      MetricSums& sums = k == 0 ? *logged_sums_ : *other_sums_;
+      sums.add_cross_entropy(logits, labels, smoothing, weight);
+      Tensor dlogits = Tensor::empty(logits.shape(), DType::f32, logits.device());
+      cross_entropy_backward(logits, labels, smoothing, static_cast<float>(weight), dlogits);
+      const bool distil = (use_teacher || (sandwich && k > 0)) && kd_ratio > 0;
+      if (distil) {
+        sums.add_distillation(logits, soft_targets, temperature, phase.kd_ratio * weight);
+        Tensor dkd = Tensor::empty(logits.shape(), DType::f32, logits.device());
+        distillation_backward(logits, soft_targets, temperature, kd_ratio * static_cast<float>(weight), dkd);
+        residual_add_forward(dlogits, dkd, dlogits);
+      }
+      if (k == 0) {
+        logged_sums_->add_accuracy(logits, labels, 1);
+        if (sandwich) soft_targets = logits.clone();
+      }
+      const bool last = m + 1 == shards.micro_batches() && k + 1 == phase.subnets_per_step;
+      network.backward(dlogits, parallel_->backward_hook(last));
     }
-    if (k == 0) {
-      logged_sums_->add_accuracy(logits, batch.labels, 1);
-      if (sandwich) soft_targets = logits.clone();
-    }
-    network.backward(dlogits);
   }
+  parallel_->finish_step();
+  reduce_seconds_ += parallel_->reduce_seconds();
 
   SgdConfig config;
   config.lr = static_cast<float>(lr);
@@ -279,13 +337,20 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
 // on log lines, and before every checkpoint, so that the checkpoint on disk is a good one.
 // Returns the logged sums.
 MetricTotals Trainer::check_losses(const Phase& phase) {
-  const MetricTotals logged = logged_sums_->read(), others = other_sums_->read();
-  for (const MetricTotals& totals : {logged, others})
-    OFA_CHECK(totals.finite, "ofa train",
-              concat("the loss became ", totals.loss, " within global steps ", unchecked_from_step_ + 1, "..",
-                     position_.global_step, " (phase '", phase.name,
-                     "'); stopping. The last good checkpoint is kept in ", options_.out,
-                     "; try a lower learning rate"));
+  MetricTotals logged = logged_sums_->read();
+  const MetricTotals others = other_sums_->read();
+  // Summed over the ranks (each holds its share of the global batch's mean), so every rank sees
+  // the global batch's loss and accuracy and a non-finite loss on any rank stops all of them alike.
+  std::array<double, 4> job = {logged.loss, static_cast<double>(logged.top1), static_cast<double>(logged.rows),
+                               logged.finite && others.finite ? 0.0 : 1.0};
+  parallel_->sum(job, "the sum of the losses and accuracy since the last check");
+  OFA_CHECK(job[3] == 0.0, "ofa train",
+            concat("a loss became NaN or infinite within global steps ",
+                   unchecked_from_step_ + 1, "..", position_.global_step, " (phase '", phase.name,
+                   "'); stopping. The last good checkpoint is kept in ", options_.out, "; try a lower learning rate"));
+  logged.loss = job[0];
+  logged.top1 = std::llround(job[1]);
+  logged.rows = std::llround(job[2]);
   other_sums_->clear();
   unchecked_from_step_ = position_.global_step;
   return logged;
@@ -293,14 +358,19 @@ MetricTotals Trainer::check_losses(const Phase& phase) {
 
 void Trainer::validate(std::size_t p, std::int64_t epoch) {
   nlohmann::json results = {{"phase", recipe_.phases[p].name}, {"epoch", epoch}, {"global_step", position_.global_step}};
-  for (const ValidationSubnet& v : validation_subnets(space_)) {
+  // The subnets are shared out over the ranks: the weights are the same everywhere and BN
+  // recalibration replaces every rank's own statistics, so any rank computes the same result.
+  const std::vector<ValidationSubnet> subnets = validation_subnets(space_);
+  const std::vector<nlohmann::json> scores = parallel_->share_out(subnets.size(), "the validation", [&](std::size_t i) {
+    const ValidationSubnet& v = subnets[i];
     ExtractedNetwork subnet = extract_subnet(*supernet_, v.subnet);
     recalibrate_batch_norm(*subnet.network, split_.train, profile_, v.subnet.resolution,
                            recipe_.bn_calibration_images, options_.seed);
     const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, v.subnet.resolution);
-    results[v.name] = {{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", v.subnet.resolution}};
-  }
-  log_->record("validation", results);
+    return nlohmann::json{{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", v.subnet.resolution}};
+  });
+  for (std::size_t i = 0; i < subnets.size(); ++i) results[subnets[i].name] = scores[i];
+  if (log_) log_->record("validation", results);
 }
 
 void Trainer::run_phase(std::size_t p) {
@@ -314,9 +384,12 @@ void Trainer::run_phase(std::size_t p) {
     for (Tensor& m : momentum_) m.fill(0.0f);  // OFA builds a new optimiser for every phase
     if (phase.reorganize_channels) supernet_->reorganize_channels();
   }
-  if (phase.kd_ratio > 0 && phase.sampling == SamplingRule::random && !teacher_)
+  if (phase.kd_ratio > 0 && phase.sampling == SamplingRule::random && !teacher_) {
     teacher_ = std::make_unique<ExtractedNetwork>(extract_subnet(*supernet_, largest_subnet(space_)));
-  log_->message(concat("phase ", p + 1, "/", recipe_.phases.size(), " '", phase.name, "': ", total, " steps, ",
+    use_job_batch_norm(*teacher_->network);
+  }
+  if (log_)
+    log_->message(concat("phase ", p + 1, "/", recipe_.phases.size(), " '", phase.name, "': ", total, " steps, ",
                        phase.subnets_per_step, " subnet(s) per step, lr ", phase.lr,
                        position_.step > 0 ? concat(", resuming at step ", position_.step) : std::string()));
 
@@ -372,9 +445,13 @@ void Trainer::run_phase(std::size_t p) {
       report.device_allocations = step_device_allocations_;
       report.device_reserved_mb = static_cast<double>(cuda::active_backend().allocator.stats().bytes_reserved) / 1e6;
     }
-    log_->step(report, log_line);
+    report.ranks = parallel_->size();
+    report.allreduce_ms = 1e3 * reduce_seconds_ / static_cast<double>(logged_steps_);
+    report.allreduce_bytes = parallel_->reduced_bytes();
+    if (log_) log_->step(report, log_line);
     if (log_line) {
       logged_sums_->clear();
+      reduce_seconds_ = 0;
       logged_steps_ = 0;
       step_device_allocations_ = 0;
       log_start_ = now;
@@ -390,16 +467,18 @@ void Trainer::run_phase(std::size_t p) {
 nlohmann::json Trainer::final_evaluation() {
   nlohmann::json results = {{"space", space_.name}, {"recipe", recipe_.name}, {"data", options_.data},
                             {"seed", options_.seed}, {"steps", position_.global_step}};
-  for (const char* which : {"largest", "smallest"}) {
-    const Subnet subnet = std::string(which) == "largest" ? largest_subnet(space_) : smallest_subnet(space_);
+  const std::vector<std::string> names = {"largest", "smallest"};
+  const std::vector<nlohmann::json> scores = parallel_->share_out(names.size(), "the final evaluation", [&](std::size_t i) {
+    const Subnet subnet = i == 0 ? largest_subnet(space_) : smallest_subnet(space_);
     ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
     recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution,
                            recipe_.bn_calibration_images, options_.seed);
     const EvalResult r = evaluate(*extracted.network, test_, profile_, subnet.resolution);
     const SubnetCost cost = count_subnet(space_, subnet);
-    results[which] = {{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
-                      {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
-  }
+    return nlohmann::json{{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
+                          {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
+  });
+  for (std::size_t i = 0; i < names.size(); ++i) results[names[i]] = scores[i];
   return results;
 }
 
@@ -414,20 +493,29 @@ nlohmann::json Trainer::run() {
     position_.step = 0;
     write_checkpoint();
   }
-  save_supernet(path_in(options_.out, "supernet.safetensors"), *supernet_);
+  parallel_->on_root("the final weights",
+                     [&] { save_supernet(path_in(options_.out, "supernet.safetensors"), *supernet_); });
   nlohmann::json results = final_evaluation();
   results["train_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
-  const std::string text = results.dump(2) + "\n";
-  write_file_atomically(path_in(options_.out, "results.json"), std::as_bytes(std::span(text.data(), text.size())));
-  log_->record("final", results);
+  if (parallel_->size() > 1) results["ranks"] = parallel_->size();
+  parallel_->on_root("the results", [&] {
+    const std::string text = results.dump(2) + "\n";
+    write_file_atomically(path_in(options_.out, "results.json"), std::as_bytes(std::span(text.data(), text.size())));
+    log_->record("final", results);
+  });
   return results;
 }
 
 }  // namespace
 
-nlohmann::json train(const TrainOptions& options) {
-  Trainer trainer(options);
+nlohmann::json train(const TrainOptions& options, Communicator& communicator) {
+  Trainer trainer(options, communicator);
   return trainer.run();
+}
+
+nlohmann::json train(const TrainOptions& options) {
+  SingleProcess single;
+  return train(options, single);
 }
 
 }  // namespace ofa

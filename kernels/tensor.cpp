@@ -141,6 +141,15 @@ Tensor Tensor::prefix(int axis, std::int64_t count) const {
   return view;
 }
 
+Tensor Tensor::narrow(int axis, std::int64_t start, std::int64_t count) const {
+  OFA_CHECK(axis >= 0 && axis < rank(), "Tensor::narrow", "axis ", axis, " out of range for ", describe());
+  OFA_CHECK(start >= 0 && count >= 0 && start + count <= dim(axis), "Tensor::narrow", "entries [", start, ", ",
+            start + count, ") on axis ", axis, " exceed its ", dim(axis));
+  Tensor view = prefix(axis, count);
+  view.offset_ += start * stride(axis);
+  return view;
+}
+
 Tensor Tensor::reshape(const Shape& shape) const {
   OFA_CHECK(is_contiguous(), "Tensor::reshape", "needs a contiguous tensor, got ", describe());
   OFA_CHECK(shape.numel() == numel(), "Tensor::reshape", "cannot view ", describe(), " as ", shape.str());

@@ -88,6 +88,9 @@ class Tensor {
   // axis, with the original strides (the leading dimension stays the maximum size).
   Tensor prefix(const Shape& sizes) const;
   Tensor prefix(int axis, std::int64_t count) const;
+  // Entries [start, start + count) along `axis`, the other axes whole, same strides: a shard of a
+  // batch's rows, or a bucket's slot in a flat buffer.
+  Tensor narrow(int axis, std::int64_t start, std::int64_t count) const;
   // Same storage, new extents; only for contiguous tensors.
   Tensor reshape(const Shape& shape) const;
   // Contiguous copy on the same device.

@@ -76,6 +76,7 @@ MBConvBlock::MBConvBlock(BlockPlan plan, std::uint64_t seed, std::uint64_t strea
 }
 
 void MBConvBlock::register_parameters(const std::string& prefix, ParameterList& list) {
+  first_parameter_ = list.parameters.size();
   if (plan_.has_expand) {
     register_tensor(prefix + ".expand.weight", weights_.expand, true, grads_.expand, list);
     register_batch_norm(prefix + ".expand_bn", weights_.expand_bn, grads_.expand_bn, list);
@@ -95,6 +96,40 @@ void MBConvBlock::register_parameters(const std::string& prefix, ParameterList& 
   }
   register_tensor(prefix + ".project.weight", weights_.project, true, grads_.project, list);
   register_batch_norm(prefix + ".project_bn", weights_.project_bn, grads_.project_bn, list);
+}
+
+std::vector<GradientExtent> MBConvBlock::gradient_extents(const ActiveBlock& active) const {
+  // Mirrors register_parameters' order; tests/supernet/test_gradient_extents.cpp checks that every
+  // non-zero gradient entry of a backward lies inside these prefixes.
+  std::vector<GradientExtent> extents;
+  std::size_t index = first_parameter_;
+  const auto add = [&](const Shape& extent) { extents.push_back({index++, extent}); };
+  const std::int64_t mid = active.mid_channels, k = plan_.max_kernel();
+  if (plan_.has_expand) {
+    add({mid, plan_.in_channels});
+    add({mid});
+    add({mid});
+  }
+  add({k, k, mid});  // the whole window: smaller kernels reach the centre through the transforms
+  for (std::size_t step = 0; step < weights_.transforms.size(); ++step) {
+    if (plan_.kernel_sizes[step + 1] >= active.kernel) {
+      add(weights_.transforms[step].shape());
+    } else {
+      ++index;  // a step this kernel size does not take: its gradient stays untouched
+    }
+  }
+  add({mid});
+  add({mid});
+  if (plan_.squeeze_excite) {
+    add({active.se_channels, mid});
+    add({active.se_channels});
+    add({mid, active.se_channels});
+    add({mid});
+  }
+  add({plan_.out_channels, mid});
+  add({plan_.out_channels});
+  add({plan_.out_channels});
+  return extents;
 }
 
 const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, bool training,
@@ -139,7 +174,7 @@ const Tensor& MBConvBlock::forward(const Tensor& x, const ActiveBlock& active, b
   return output;
 }
 
-const Tensor& MBConvBlock::backward(const Tensor& dy) {
+const Tensor& MBConvBlock::backward(const Tensor& dy, GradientHook* hook) {
   OFA_CHECK(dy.shape() == output_.get().shape(), "MBConvBlock::backward", "expected dy ",
             output_.get().shape().str(), ", got ", dy.describe());
   const Tensor& x = input_;
@@ -174,6 +209,7 @@ const Tensor& MBConvBlock::backward(const Tensor& dy) {
     pointwise_conv_backward(x, weights_.expand, d_depthwise_in, &dx, grads_.expand);
   }
   if (plan_.residual()) residual_add_forward(dx, dy, dx);
+  if (hook != nullptr) hook->layer_finished(gradient_extents(active_));
   return dx;
 }
 

@@ -6,6 +6,7 @@
 
 #include "kernels/ops/batch_norm.h"
 #include "kernels/ops/squeeze_excite.h"
+#include "supernet/gradient_hook.h"
 #include "supernet/network_plan.h"
 #include "supernet/parameter.h"
 #include "supernet/scratch.h"
@@ -40,17 +41,22 @@ class MBConvBlock {
 
   // Registers parameters (with gradients) and BN buffers under `prefix`.
   void register_parameters(const std::string& prefix, ParameterList& list);
+  // The gradient prefixes a backward under `active` can write, one per registered parameter it
+  // touches (kernel transforms only for the steps down to active.kernel), in registration order.
+  std::vector<GradientExtent> gradient_extents(const ActiveBlock& active) const;
 
   // x: contiguous [N, H, W, in]. Training uses batch statistics and updates the running ones.
   const Tensor& forward(const Tensor& x, const ActiveBlock& active, bool training, const BatchNormConfig& bn_config);
-  // dy: [N, Ho, Wo, out] of the last training forward; returns dx and accumulates gradients.
-  const Tensor& backward(const Tensor& dy);
+  // dy: [N, Ho, Wo, out] of the last training forward; returns dx and accumulates gradients,
+  // then tells `hook` (when given) which gradients it finished.
+  const Tensor& backward(const Tensor& dy, GradientHook* hook = nullptr);
   // The output of the last forward.
   const Tensor& forward_output() const { return output_.get(); }
 
  private:
   BlockPlan plan_;
   Device device_;
+  std::size_t first_parameter_ = 0;  // index of this block's first parameter in its ParameterList
   MBConvWeights weights_;
   MBConvWeights grads_;  // the same tensors as the registered parameters' gradients
 

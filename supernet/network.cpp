@@ -44,6 +44,16 @@ void batch_norm(const Tensor& x, BatchNormParams& params, Activation activation,
     batch_norm_eval_forward(x, params, activation, y, config.eps);
 }
 
+// The stem's and the head's layers are not elastic: their gradients are written whole.
+std::vector<GradientExtent> whole(const ParameterList& list, std::size_t first, std::size_t count) {
+  std::vector<GradientExtent> extents;
+  for (std::size_t i = first; i < first + count; ++i) extents.push_back({i, list.parameters[i].grad.shape()});
+  return extents;
+}
+
+constexpr std::size_t kStemParameters = 3;  // conv weight, BN gamma and beta
+constexpr std::size_t kHeadParameters = 6;  // final expand weight, its BN gamma and beta, feature mix, classifier, bias
+
 }  // namespace
 
 Network::Network(NetworkPlan plan, std::uint64_t seed, Device device) : plan_(std::move(plan)), device_(device) {
@@ -71,6 +81,7 @@ Network::Network(NetworkPlan plan, std::uint64_t seed, Device device) : plan_(st
   register_batch_norm("stem.bn", head_.stem_bn, head_grads_.stem_bn, parameters_);
   for (std::size_t b = 0; b < blocks_.size(); ++b)
     blocks_[b].register_parameters("blocks." + std::to_string(b), parameters_);
+  head_first_parameter_ = parameters_.parameters.size();
   register_tensor("head.final_expand.weight", head_.final_expand, true, head_grads_.final_expand, parameters_);
   register_batch_norm("head.final_expand_bn", head_.final_expand_bn, head_grads_.final_expand_bn, parameters_);
   register_tensor("head.feature_mix.weight", head_.feature_mix, true, head_grads_.feature_mix, parameters_);
@@ -151,7 +162,21 @@ const Tensor& Network::forward(const Tensor& images, bool training, std::uint64_
   return logits;
 }
 
-void Network::backward(const Tensor& dlogits) {
+std::vector<GradientExtent> Network::gradient_extents() const {
+  std::vector<GradientExtent> extents = whole(parameters_, head_first_parameter_, kHeadParameters);
+  std::vector<std::size_t> ran;
+  for (std::size_t b = 0; b < blocks_.size(); ++b)
+    if (block_runs(plan_, active_, b)) ran.push_back(b);
+  for (std::size_t i = ran.size(); i-- > 0;) {
+    const std::vector<GradientExtent> block = blocks_[ran[i]].gradient_extents(active_.blocks[ran[i]]);
+    extents.insert(extents.end(), block.begin(), block.end());
+  }
+  const std::vector<GradientExtent> stem = whole(parameters_, 0, kStemParameters);
+  extents.insert(extents.end(), stem.begin(), stem.end());
+  return extents;
+}
+
+void Network::backward(const Tensor& dlogits, GradientHook* hook) {
   OFA_CHECK(dlogits.shape() == logits_.get().shape(), "Network::backward", "expected dlogits ",
             logits_.get().shape().str(), ", got ", dlogits.describe());
   const Tensor& classifier_in = dropout_p_ > 0.0f ? dropped_.get() : mix_out_.get();
@@ -170,15 +195,17 @@ void Network::backward(const Tensor& dlogits) {
   const Tensor& last_out = ran_.empty() ? stem_out_.get() : blocks_[ran_.back()].forward_output();
   Tensor& d_last = grad_final_pre_.shaped(last_out.shape(), device_);
   pointwise_conv_backward(last_out, head_.final_expand, d_final, &d_last, head_grads_.final_expand);
+  if (hook != nullptr) hook->layer_finished(whole(parameters_, head_first_parameter_, kHeadParameters));
 
   const Tensor* dy = &d_last;
-  for (std::size_t i = ran_.size(); i-- > 0;) dy = &blocks_[ran_[i]].backward(*dy);
+  for (std::size_t i = ran_.size(); i-- > 0;) dy = &blocks_[ran_[i]].backward(*dy, hook);
 
   Tensor& d_stem = grad_stem_.shaped(stem_out_.get().shape(), device_);
   BatchNormGrads stem_bn_grads{head_grads_.stem_bn.gamma, head_grads_.stem_bn.beta};
   batch_norm_backward(stem_pre_.get(), head_.stem_bn, stem_saved_, plan_.stem_activation, *dy, &d_stem,
                       stem_bn_grads);
   dense_conv_backward(images_, head_.stem, plan_.stem_stride, d_stem, nullptr, head_grads_.stem);
+  if (hook != nullptr) hook->layer_finished(whole(parameters_, 0, kStemParameters));
 }
 
 void Network::zero_grad() {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/ops/batch_norm.h"
+#include "supernet/gradient_hook.h"
 #include "supernet/mbconv_block.h"
 #include "supernet/network_plan.h"
 #include "supernet/parameter.h"
@@ -44,8 +45,12 @@ class Network {
   const Tensor& forward(const Tensor& images, bool training, std::uint64_t dropout_seed = 0,
                         std::uint64_t dropout_stream = 0);
   // dlogits: [N, classes] of the last training forward. Accumulates gradients. The input
-  // gradient is not needed by training and is not computed.
-  void backward(const Tensor& dlogits);
+  // gradient is not needed by training and is not computed. `hook` (when given) hears of each
+  // layer's gradients as soon as they are final: the head's, each block's, the stem's.
+  void backward(const Tensor& dlogits, GradientHook* hook = nullptr);
+  // Every gradient prefix a backward under the active configuration can write, in the order
+  // backward reports them (what a data-parallel step must all-reduce for it).
+  std::vector<GradientExtent> gradient_extents() const;
 
   // Momentum of the running-statistics update in training forwards (BN recalibration sets
   // 1 / (k + 1) for its k-th batch to average exactly).
@@ -69,6 +74,7 @@ class Network {
   HeadWeights head_grads_;
   std::vector<MBConvBlock> blocks_;
   ParameterList parameters_;
+  std::size_t head_first_parameter_ = 0;  // index of head.final_expand.weight; the head's follow it
   BatchNormConfig bn_config_;
 
   // Saved between forward and backward.

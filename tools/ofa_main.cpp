@@ -7,6 +7,7 @@
 
 #include "kernels/error.h"
 #include "kernels/threads.h"
+#include "tools/bench_distributed_command.h"
 #include "tools/extract_command.h"
 #include "tools/finetune_command.h"
 #include "tools/info_command.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_kernels->allow_extras();
   bench_kernels->footer("Other --benchmark_* flags (e.g. --benchmark_out=FILE) pass through to Google Benchmark.");
+  ofa::BenchDistributedCommand bench_distributed(*bench);
 
   try {
     app.parse(argc, argv);
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
     if (search.parsed()) return search.run();
     if (extract.parsed()) return extract.run();
     if (finetune.parsed()) return finetune.run();
+    if (bench_distributed.parsed()) return bench_distributed.run();
     if (bench_ops->parsed()) {
 #ifdef OFA_WITH_BENCH
       return run_op_benchmarks(filter, threads, bench_ops->remaining());

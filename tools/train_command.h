@@ -8,6 +8,7 @@
 #include "distill/run_evaluation.h"
 #include "distill/trainer.h"
 #include "kernels/device_choice.h"
+#include "kernels/collectives/communicator.h"
 
 // `ofa train` and `ofa eval`. Header-only like info_command.h: included by ofa_main.cpp alone.
 namespace ofa {
@@ -39,22 +40,47 @@ class TrainCommand {
     command_->add_option("--seed", options_.seed, "Decides initialisation, data order, augmentation and sampling")
         ->capture_default_str();
     add_device_option(*command_, device_);
+    command_->add_option("--micro-batches", options_.micro_batches,
+                         "Split this process's part of each batch into N micro-batches run one after another "
+                         "(less memory; the same gradients as N times the processes)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    command_->add_flag("--sync-bn", options_.sync_batch_norm,
+                       "Under mpirun/srun: batch norm statistics over the whole global batch instead of per process");
+    command_->add_option("--collective-timeout", timeout_seconds_,
+                         "Under mpirun/srun: seconds a process waits for the others before stopping the job")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    command_->footer(
+        "Data parallelism: `mpirun -np N ofa train ...` (or srun) runs N processes, each on 1/N of every batch of "
+        "the recipe's size; rank 0 writes the run directory, which every rank must see to --resume.");
   }
   TrainCommand(const TrainCommand&) = delete;
   TrainCommand& operator=(const TrainCommand&) = delete;
 
   bool parsed() const { return command_->parsed(); }
+  // A process started by mpirun or srun joins its job (kernels/collectives/communicator.h); on an
+  // error it reports with its rank and leaves the job so that no other rank waits for it.
   int run() {
     options_.device = parse_device(device_, "--device");
-    const nlohmann::json results = train(options_);
-    std::printf("%s\n", results.dump(2).c_str());
-    return 0;
+    const std::unique_ptr<Communicator> job = connect_processes(timeout_seconds_);
+    try {
+      const nlohmann::json results = train(options_, *job);
+      if (job->rank() == 0) std::printf("%s\n", results.dump(2).c_str());
+      return 0;
+    } catch (const Error& e) {
+      if (job->size() == 1) throw;
+      std::fprintf(stderr, "ofa: error (rank %d of %d): %s\n", job->rank(), job->size(), e.what());
+      job->shut_down_after_error(dynamic_cast<const CollectiveFailure*>(&e) != nullptr);
+      return 1;
+    }
   }
 
  private:
   CLI::App* command_;
   TrainOptions options_;
   std::string device_ = "cpu";
+  double timeout_seconds_ = kDefaultCollectiveTimeoutSeconds;
 };
 
 class EvalCommand {

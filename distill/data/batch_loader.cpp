@@ -16,6 +16,10 @@ BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions o
   OFA_CHECK(options_.batch_size > 0, name, "batch size is ", options_.batch_size, ", expected > 0");
   OFA_CHECK(options_.workers > 0, name, "loader workers is ", options_.workers, ", expected > 0");
   OFA_CHECK(options_.prefetch > 0, name, "loader prefetch depth is ", options_.prefetch, ", expected > 0");
+  const std::int64_t shard_end = options_.shard_end < 0 ? options_.batch_size : options_.shard_end;
+  OFA_CHECK(options_.shard_begin >= 0 && options_.shard_begin < shard_end && shard_end <= options_.batch_size, name,
+            "loader shard [", options_.shard_begin, ", ", options_.shard_end, ") is not a non-empty part of a batch of ",
+            options_.batch_size);
   check_augmentation(options_.augmentation);
   check_normalization(options_.normalization, dataset_->channels());
   const std::int64_t size = dataset_->size();
@@ -116,8 +120,11 @@ Batch BatchLoader::make_batch(const Plan& plan, std::int64_t index, std::vector<
   batch.epoch = plan.epoch;
   batch.index = index;
   batch.resolution = plan.resolutions[static_cast<std::size_t>(index - plan.first)];
-  const std::int64_t begin = index * options_.batch_size;
-  const std::int64_t count = std::min(options_.batch_size, dataset_->size() - begin);
+  const std::int64_t batch_rows = std::min(options_.batch_size, dataset_->size() - index * options_.batch_size);
+  const std::int64_t first = std::min(options_.shard_begin, batch_rows);
+  const std::int64_t last = options_.shard_end < 0 ? batch_rows : std::min(options_.shard_end, batch_rows);
+  const std::int64_t begin = index * options_.batch_size + first;
+  const std::int64_t count = last - first;
   const std::int64_t r = batch.resolution, channels = dataset_->channels();
   batch.images = Tensor::empty({count, r, r, channels});
   batch.labels.resize(static_cast<std::size_t>(count));

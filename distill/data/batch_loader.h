@@ -24,6 +24,10 @@ struct LoaderOptions {
   int workers = 2;        // background threads that read, decode and augment
   int prefetch = 4;       // batches being made or waiting ahead of the consumer
   std::uint64_t seed = 0;
+  // The rows of every batch this loader makes: [shard_begin, shard_end) of batch_size, -1 for
+  // the end (a data-parallel rank's shard). Batch i still starts at row i * batch_size of the
+  // epoch's order and batches_per_epoch() is unchanged, so positions mean the same on every rank.
+  std::int64_t shard_begin = 0, shard_end = -1;
   Augmentation augmentation;
   Normalization normalization;
 };
@@ -32,7 +36,7 @@ struct Batch {
   std::int64_t epoch = 0;
   std::int64_t index = 0;  // position in the epoch: with the epoch, all a checkpoint must store
   std::int64_t resolution = 0;
-  Tensor images;                      // [B, R, R, C] NHWC float32, normalised
+  Tensor images;                      // [B, R, R, C] NHWC float32, normalised (B: the shard's rows)
   std::vector<std::int32_t> labels;   // B classes
   std::vector<std::int64_t> samples;  // B dataset indices the images came from
 };

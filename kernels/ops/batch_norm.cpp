@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cuda/on_cuda_ops.h"
+#include "kernels/ops/batch_norm_sync.h"
 #include "kernels/ops/checks.h"
 
 namespace ofa {
@@ -257,21 +258,26 @@ void backward(const Tensor& x, const BatchNormParams& params, const BatchNormSav
   const float* invstd = saved.invstd.f32();
   const float* beta = params.beta.f32();
   const std::vector<float> scale = scales(invstd, params.gamma.f32(), s.channels);
-  const GradientSums sums = gradient_sums<A>(x.f32(), dy.f32(), s, mean, scale.data(), beta);
+  const GradientSums local = gradient_sums<A>(x.f32(), dy.f32(), s, mean, scale.data(), beta);
+  // Synchronised: dx needs the sums over the job's batch; dgamma and dbeta stay this rank's share.
+  GradientSums job = local;
+  double rows = static_cast<double>(s.rows);
+  if (saved.sync != nullptr) {
+    batch_norm_sync::sum_gradient_terms(*saved.sync, job.dz, job.dz_centred);
+    rows = static_cast<double>(saved.job_rows);
+  }
 
   float* dgamma = grads.gamma.f32();
   float* dbeta = grads.beta.f32();
   std::vector<float> centred_coef(static_cast<std::size_t>(s.channels));
   std::vector<float> offset(static_cast<std::size_t>(s.channels));
-  const double rows = static_cast<double>(s.rows);
   for (std::int64_t c = 0; c < s.channels; ++c) {
     const std::size_t i = static_cast<std::size_t>(c);
-    const double channel_dbeta = sums.dz[i];
-    const double channel_dgamma = sums.dz_centred[i] * invstd[c];
-    dbeta[c] += static_cast<float>(channel_dbeta);
-    dgamma[c] += static_cast<float>(channel_dgamma);
-    centred_coef[i] = static_cast<float>(-static_cast<double>(scale[i]) * invstd[c] * channel_dgamma / rows);
-    offset[i] = static_cast<float>(-static_cast<double>(scale[i]) * channel_dbeta / rows);
+    dbeta[c] += static_cast<float>(local.dz[i]);
+    dgamma[c] += static_cast<float>(local.dz_centred[i] * invstd[c]);
+    const double job_dgamma = job.dz_centred[i] * invstd[c];
+    centred_coef[i] = static_cast<float>(-static_cast<double>(scale[i]) * invstd[c] * job_dgamma / rows);
+    offset[i] = static_cast<float>(-static_cast<double>(scale[i]) * job.dz[i] / rows);
   }
   if (dx != nullptr)
     input_gradient<A>(x.f32(), dy.f32(), s, mean, scale.data(), beta, centred_coef.data(), offset.data(), dx->f32());
@@ -311,9 +317,16 @@ void batch_norm_train_forward(const Tensor& x, BatchNormParams& params, Activati
             " must be in [0, 1]");
   OFA_CHECK(config.eps > 0.0f, op, "eps ", config.eps, " must be positive");
 
+  OFA_CHECK(config.sync == nullptr || device == Device::cpu, op,
+            "synchronised batch norm (--sync-bn) is implemented for CPU tensors only; train on the CPU or without "
+            "--sync-bn");
   if (device == Device::cuda) return on_cuda::batch_norm_train_forward(x, params, activation, y, saved, config);
-  const Moments m = batch_moments(x.f32(), s);
-  update_running_stats(m, s.rows, config.momentum, params.running_mean.f32(), params.running_var.f32());
+  Moments m = batch_moments(x.f32(), s);
+  std::int64_t rows = s.rows;
+  if (config.sync != nullptr) rows = batch_norm_sync::merge_moments(*config.sync, s.rows, m.mean, m.variance);
+  saved.sync = config.sync;
+  saved.job_rows = rows;
+  update_running_stats(m, rows, config.momentum, params.running_mean.f32(), params.running_var.f32());
   float* mean = saved.mean.f32();
   float* invstd = saved.invstd.f32();
   for (std::size_t c = 0; c < m.mean.size(); ++c) {

@@ -7,6 +7,8 @@
 
 namespace ofa {
 
+class Communicator;
+
 // OFA's (and PyTorch's) BatchNorm2d defaults.
 inline constexpr float kBatchNormMomentum = 0.1f;
 inline constexpr float kBatchNormEps = 1e-5f;
@@ -25,15 +27,23 @@ struct BatchNormGrads {
 };
 
 // What the training forward keeps for the backward, each contiguous [c]: the batch mean
-// and 1 / sqrt(biased batch variance + eps).
+// and 1 / sqrt(biased batch variance + eps). A synchronised forward also records its
+// communicator and the rows of the whole job's batch, so that the backward syncs too.
 struct BatchNormSaved {
   Tensor mean, invstd;
+  Communicator* sync = nullptr;
+  std::int64_t job_rows = 0;
   static BatchNormSaved for_channels(std::int64_t channels, Device device = Device::cpu);
 };
 
 struct BatchNormConfig {
   float momentum = kBatchNormMomentum;  // running = (1 - momentum) * running + momentum * batch
   float eps = kBatchNormEps;
+  // Synchronised batch norm (CPU tensors): when set, the statistics are those of the rows of every
+  // rank of the job together (each rank passes its shard of one batch), the running statistics
+  // follow them identically on every rank, and the backward all-reduces its per-channel sums.
+  // Parameter gradients stay this rank's share (the data-parallel all-reduce adds them up).
+  Communicator* sync = nullptr;
 };
 
 // Batch norm fused with an activation, one op per pass over memory. x is contiguous with

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libturbojpeg0-dev libpng-dev zlib1g-dev
   libonnx-dev libprotobuf-dev  # supernet/onnx_export.cpp: ONNX's protobuf classes
+  openmpi-bin libopenmpi-dev  # data parallelism: mpirun and the MPI plugin (kernels/collectives/)
   dataset-fashion-mnist
   python3-venv  # tools/scripts/python-env.sh: the Python interoperability tests
   "$@"
