@@ -485,7 +485,7 @@ nlohmann::json Trainer::final_evaluation() {
 nlohmann::json Trainer::run() {
   run_start_ = log_start_ = std::chrono::steady_clock::now();
   unchecked_from_step_ = position_.global_step;
-  if (options_.device != Device::cpu) log_->message(concat("device: ", describe_device(options_.device)));
+  if (log_ && options_.device != Device::cpu) log_->message(concat("device: ", describe_device(options_.device)));
   for (auto p = static_cast<std::size_t>(position_.phase); p < recipe_.phases.size(); ++p) {
     position_.phase = static_cast<std::int64_t>(p);
     run_phase(p);
