@@ -24,17 +24,19 @@ grep -q '"allreduce_bytes":[1-9]' "$work/two_ranks/metrics.jsonl" || fail "the t
 "$compare" "$work/two_ranks/supernet.safetensors" "$work/two_shards/supernet.safetensors" "${tolerance[@]}" running_ ||
   fail "two ranks and one process with the same two shards trained different weights"
 
-# Kill a two-rank run after step 3 (the first step of the second phase, checkpointed; the next
-# checkpoints at 4 and 6 are mid-phase too), resume it on one rank.
+# Kill a two-rank run once it has logged step 4 and resume it on one rank. The second phase runs
+# steps 3..6 with checkpoints after 3 and 4. Rank 0 logs a step before it writes that step's
+# checkpoint, so only from the line of step 4 on is the checkpoint of step 3 surely on disk; a
+# kill right after the line of step 3 could leave the phase-boundary checkpoint of step 2.
 mpirun -np 2 "$ofa" "${train_args[@]}" "${space[@]}" --seed 7 --out "$work/resumed" > "$work/stopped.log" 2>&1 &
 launcher=$!
-wait_for_step "$work/resumed" 3
+wait_for_step "$work/resumed" 4
 kill -KILL "$(ofa_pid_of_rank "$launcher" 0)" "$(ofa_pid_of_rank "$launcher" 1)"
 wait "$launcher" 2>/dev/null || true
 [ ! -e "$work/resumed/supernet.safetensors" ] || fail "the run finished before it was stopped"
 "$ofa" "${train_args[@]}" "${space[@]}" --seed 7 --micro-batches 2 --out "$work/resumed" --resume > "$work/resumed.log" 2>&1 ||
   { cat "$work/resumed.log"; fail "resuming the two-rank run on one rank failed"; }
-grep -q "resuming at step" "$work/resumed.log" || fail "the resumed run did not start mid-phase"
+grep -q "resuming at step" "$work/resumed.log" || { cat "$work/resumed.log"; fail "the resumed run did not start mid-phase"; }
 "$compare" "$work/two_ranks/supernet.safetensors" "$work/resumed/supernet.safetensors" "${tolerance[@]}" running_ ||
   fail "the two-rank run resumed on one rank ended with other weights than the uninterrupted one"
 echo "data parallel: two ranks = one process with two shards; a two-rank run resumes on one rank"
