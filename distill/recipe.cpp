@@ -157,6 +157,7 @@ json Recipe::to_json() const {
           {"train_images_per_epoch", train_images_per_epoch},
           {"validation_images", validation_images},
           {"bn_calibration_images", bn_calibration_images},
+          {"crop_padding", crop_padding ? json(*crop_padding) : json(nullptr)},
           {"checkpoint_every_steps", checkpoint_every_steps},
           {"log_every_steps", log_every_steps},
           {"phases", phase_list}};
@@ -166,7 +167,7 @@ Recipe parse_recipe(const json& document, const std::string& origin) {
   const JsonObjectReader r(document, origin, "",
                        {"name", "description", "batch_size", "momentum", "nesterov", "weight_decay", "label_smoothing",
                         "kd_temperature", "lr_warmup_start", "train_images_per_epoch", "validation_images",
-                        "bn_calibration_images", "checkpoint_every_steps", "log_every_steps", "phases"});
+                        "bn_calibration_images", "crop_padding", "checkpoint_every_steps", "log_every_steps", "phases"});
   Recipe recipe;
   recipe.name = r.string("name");
   recipe.origin = origin;
@@ -197,6 +198,11 @@ Recipe parse_recipe(const json& document, const std::string& origin) {
   recipe.train_images_per_epoch = non_negative("train_images_per_epoch", recipe.train_images_per_epoch);
   recipe.validation_images = non_negative("validation_images", recipe.validation_images);
   recipe.bn_calibration_images = positive("bn_calibration_images", recipe.bn_calibration_images);
+  if (const json* padding = r.find("crop_padding"); padding != nullptr && !padding->is_null()) {
+    recipe.crop_padding = r.integer("crop_padding");
+    if (*recipe.crop_padding < 0)
+      r.error("crop_padding", "expected an integer >= 0 (0: no crop, only the flip), got ", *recipe.crop_padding);
+  }
   recipe.checkpoint_every_steps = positive("checkpoint_every_steps", recipe.checkpoint_every_steps);
   recipe.log_every_steps = positive("log_every_steps", recipe.log_every_steps);
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct Recipe {
   std::int64_t train_images_per_epoch = 0;  // 0: the whole training split; else a seeded subset per epoch
   std::int64_t validation_images = 0;       // 0: the dataset's default held-out size
   std::int64_t bn_calibration_images = 2000;
+  // Pixels the training crop of small images may move (data_profile); unset: the dataset's.
+  std::optional<std::int64_t> crop_padding;
   std::int64_t checkpoint_every_steps = 200;
   std::int64_t log_every_steps = 20;
   std::vector<Phase> phases;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "distill/data/data_spec.h"
 #include "distill/data/validation_split.h"
@@ -37,13 +38,18 @@ nlohmann::json evaluate_run(const EvalOptions& options) {
   std::string data = options.data, weights = options.weights;
   std::uint64_t seed = options.seed;
   std::int64_t validation_images = 0;
+  std::optional<std::int64_t> crop_padding;
+  std::string recipe_origin;
   if (!options.run.empty()) {
     const std::string run_json = (std::filesystem::path(options.run) / "run.json").string();
     const nlohmann::json run = read_json(run_json);
     try {
       data = run.at("data").get<std::string>();
       seed = run.at("seed").get<std::uint64_t>();
-      validation_images = parse_recipe(run.at("recipe"), run_json).validation_images;
+      const Recipe recipe = parse_recipe(run.at("recipe"), run_json);
+      validation_images = recipe.validation_images;
+      crop_padding = recipe.crop_padding;
+      recipe_origin = run_json;
     } catch (const nlohmann::json::exception& e) {
       fail(run_json, "is malformed: ", e.what());
     }
@@ -53,7 +59,7 @@ nlohmann::json evaluate_run(const EvalOptions& options) {
   }
 
   const DataSpec spec = parse_data_spec(data);
-  const DataProfile profile = data_profile(spec);
+  const DataProfile profile = data_profile(spec, crop_padding, recipe_origin);
   const std::shared_ptr<const Dataset> train_full = open_dataset(spec, DataSplit::train);
   const TrainValidSplit split = split_validation(
       train_full, validation_images > 0 ? validation_images : default_validation_size(spec, train_full->size()), seed);

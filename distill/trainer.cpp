@@ -131,7 +131,7 @@ Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : opti
   OFA_CHECK(!options_.out.empty(), "ofa train", "--out DIR is required");
   set_num_threads(options_.threads);
   spec_ = parse_data_spec(options_.data);
-  profile_ = data_profile(spec_);
+  profile_ = data_profile(spec_, recipe_.crop_padding, recipe_.origin);
   const std::shared_ptr<const Dataset> train_full = open_dataset(spec_, DataSplit::train);
   test_ = open_dataset(spec_, DataSplit::test);
   space_ = load_search_space(options_.space).with_input_channels(train_full->channels());

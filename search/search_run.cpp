@@ -42,7 +42,7 @@ SearchRun open_search_run(const std::string& directory) {
             "has no supernet.safetensors yet (the run has not finished; resume it with ofa train --resume)");
 
   const DataSpec spec = parse_data_spec(data);
-  run.profile = data_profile(spec);
+  run.profile = data_profile(spec, run.recipe.crop_padding, run_json);
   const std::shared_ptr<const Dataset> train_full = open_dataset(spec, DataSplit::train);
   const TrainValidSplit split = split_validation(
       train_full, validation_images > 0 ? validation_images : default_validation_size(spec, train_full->size()),

@@ -79,6 +79,16 @@ DataProfile data_profile(const DataSpec& spec) {
   return profile;
 }
 
+DataProfile data_profile(const DataSpec& spec, std::optional<std::int64_t> crop_padding, const std::string& origin) {
+  DataProfile profile = data_profile(spec);
+  if (!crop_padding) return profile;
+  OFA_CHECK(*crop_padding >= 0, origin, "crop_padding: expected an integer >= 0, got ", *crop_padding);
+  OFA_CHECK(profile.train_augmentation.crop == CropMode::padded, origin, "crop_padding: applies to data cropped with ",
+            "padding (fashion-mnist, cifar10, cifar100); --data ", spec.text, " uses random-resized crops");
+  profile.train_augmentation.padding = *crop_padding;
+  return profile;
+}
+
 std::int64_t default_validation_size(const DataSpec& spec, std::int64_t train_size) {
   switch (spec.kind) {
     case DataSpec::Kind::fashion_mnist:

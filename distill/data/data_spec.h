@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ struct DataProfile {
 // Fashion-MNIST: padded crop (2) + flip; CIFAR: padded crop (4) + flip; folders: random-resized
 // crop + flip, evaluation on the central 87.5 %, ImageNet's mean and std.
 DataProfile data_profile(const DataSpec& spec);
+// The same with a recipe's crop padding (`origin`: the recipe, for the message) in place of the
+// dataset's; 0 leaves only the flip. Throws ofa::Error for data that is not cropped with padding
+// (folders use random-resized crops).
+DataProfile data_profile(const DataSpec& spec, std::optional<std::int64_t> crop_padding, const std::string& origin);
 
 // 10000 for Fashion-MNIST, 5000 for CIFAR, min(10000, a tenth) for folders.
 std::int64_t default_validation_size(const DataSpec& spec, std::int64_t train_size);

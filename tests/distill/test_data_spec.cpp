@@ -57,6 +57,22 @@ TEST(DataSpecTest, ProfilesMatchTheDatasets) {
   EXPECT_EQ(default_validation_size(parse_data_spec("folder:x"), 500), 50);
 }
 
+TEST(DataSpecTest, ARecipesCropPaddingReplacesTheDatasets) {
+  const DataSpec fashion = parse_data_spec("fashion-mnist");
+  EXPECT_EQ(data_profile(fashion, std::nullopt, "r.json").train_augmentation.padding, 2);
+  const DataProfile no_crop = data_profile(fashion, 0, "r.json");
+  EXPECT_EQ(no_crop.train_augmentation.crop, CropMode::padded);
+  EXPECT_EQ(no_crop.train_augmentation.padding, 0);
+  EXPECT_TRUE(no_crop.train_augmentation.flip);
+  EXPECT_EQ(no_crop.eval_augmentation.crop, CropMode::center);
+  EXPECT_EQ(data_profile(parse_data_spec("cifar10:x"), 6, "r.json").train_augmentation.padding, 6);
+  expect_error([] { data_profile(parse_data_spec("folder:x"), 2, "r.json"); },
+               {"r.json: crop_padding: applies to data cropped with padding", "--data folder:x uses random-resized crops"});
+  expect_error([&] { data_profile(fashion, -2, "r.json"); }, {"r.json: crop_padding: expected an integer >= 0, got -2"});
+  EXPECT_EQ(data_profile(parse_data_spec("folder:x"), std::nullopt, "r.json").train_augmentation.crop,
+            CropMode::random_resized);
+}
+
 TEST(DataSpecTest, OpensFashionMnistSplits) {
   const DataSpec spec = parse_data_spec("fashion-mnist");
   EXPECT_EQ(open_dataset(spec, DataSplit::test)->size(), 10000);

@@ -114,6 +114,7 @@ TEST(RecipeTest, OmittedKeysTakeTheDefaults) {
   EXPECT_EQ(recipe.train_images_per_epoch, defaults.train_images_per_epoch);
   EXPECT_EQ(recipe.validation_images, defaults.validation_images);
   EXPECT_EQ(recipe.bn_calibration_images, defaults.bn_calibration_images);
+  EXPECT_FALSE(recipe.crop_padding.has_value());
   EXPECT_EQ(recipe.checkpoint_every_steps, defaults.checkpoint_every_steps);
   EXPECT_EQ(recipe.log_every_steps, defaults.log_every_steps);
   ASSERT_EQ(recipe.phases.size(), 1u);
@@ -158,6 +159,15 @@ TEST(RecipeTest, CanonicalJsonReadsBackToTheSameRecipe) {
   const json canonical = parse_recipe(document, "x.json").to_json();
   EXPECT_EQ(canonical["phases"][0]["expand_ratios"].dump(), "[3,4.5]");  // integral ratios stay integers
   EXPECT_EQ(parse_recipe(canonical, "again").to_json(), canonical);
+  EXPECT_TRUE(canonical["crop_padding"].is_null());  // the dataset's
+
+  document["crop_padding"] = 0;
+  const Recipe no_crop = parse_recipe(document, "x.json");
+  ASSERT_TRUE(no_crop.crop_padding.has_value());
+  EXPECT_EQ(*no_crop.crop_padding, 0);
+  EXPECT_EQ(parse_recipe(no_crop.to_json(), "again").crop_padding, std::optional<std::int64_t>(0));
+  document["crop_padding"] = nullptr;
+  EXPECT_FALSE(parse_recipe(document, "x.json").crop_padding.has_value());
 }
 
 // Each case changes one field of a valid document; the error must name the file, the field's
@@ -180,6 +190,8 @@ TEST(RecipeTest, RejectsBadFieldsNamingFileAndPath) {
       {"smoothing 1", json::json_pointer("/label_smoothing"), 1.0, {"label_smoothing: expected a value in [0, 1)"}},
       {"temperature 0", json::json_pointer("/kd_temperature"), 0, {"kd_temperature: expected a positive temperature"}},
       {"negative subset", json::json_pointer("/train_images_per_epoch"), -5, {"train_images_per_epoch: expected an integer >= 0"}},
+      {"negative padding", json::json_pointer("/crop_padding"), -1, {"x.json: crop_padding: expected an integer >= 0", "only the flip"}},
+      {"fractional padding", json::json_pointer("/crop_padding"), 1.5, {"x.json: crop_padding: expected an integer"}},
       {"no calibration", json::json_pointer("/bn_calibration_images"), 0, {"bn_calibration_images: expected a positive"}},
       {"log every 0", json::json_pointer("/log_every_steps"), 0, {"log_every_steps: expected a positive"}},
       {"empty name", json::json_pointer("/name"), "", {"x.json: name: expected a non-empty string"}},
