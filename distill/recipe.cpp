@@ -99,7 +99,14 @@ Phase read_phase(const json& value, std::size_t index, const std::string& origin
     if (k % 2 == 0) r.error("kernel_sizes", "expected odd kernel sizes, got ", k);
   phase.choices.expand_ratios = read_choices<double>(r, "expand_ratios");
   phase.choices.depths = read_choices<std::int64_t>(r, "depths");
-  phase.choices.resolutions = read_choices<std::int64_t>(r, "resolutions");
+  const json* resolutions = r.find("resolutions");
+  if (resolutions != nullptr && resolutions->is_string()) {
+    if (resolutions->get<std::string>() != "largest")
+      r.error("resolutions", "expected a list or \"largest\", got ", describe_json(*resolutions));
+    phase.largest_resolution_only = true;
+  } else {
+    phase.choices.resolutions = read_choices<std::int64_t>(r, "resolutions");
+  }
   return phase;
 }
 
@@ -117,7 +124,7 @@ json phase_json(const Phase& phase) {
           {"kernel_sizes", phase.choices.kernel_sizes},
           {"expand_ratios", expand},
           {"depths", phase.choices.depths},
-          {"resolutions", phase.choices.resolutions}};
+          {"resolutions", phase.largest_resolution_only ? json("largest") : json(phase.choices.resolutions)}};
 }
 
 // Every value of `chosen` must be one of the space's `allowed`.
@@ -229,6 +236,12 @@ ElasticChoices resolve_choices(const ElasticChoices& choices, const SearchSpace&
   std::sort(resolved.expand_ratios.begin(), resolved.expand_ratios.end());
   std::sort(resolved.depths.begin(), resolved.depths.end());
   std::sort(resolved.resolutions.begin(), resolved.resolutions.end());
+  return resolved;
+}
+
+ElasticChoices phase_choices(const Phase& phase, const SearchSpace& space) {
+  ElasticChoices resolved = resolve_choices(phase.choices, space);
+  if (phase.largest_resolution_only) resolved.resolutions = {resolved.resolutions.back()};
   return resolved;
 }
 

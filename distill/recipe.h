@@ -34,6 +34,8 @@ struct Phase {
   SamplingRule sampling = SamplingRule::random;
   double kd_ratio = 0.0;          // weight of the distillation loss against the teacher
   bool reorganize_channels = false;  // OFA re-sorts expanded channels before expand phases
+  // "resolutions": "largest" in the file: only the space's largest resolution, whatever the space.
+  bool largest_resolution_only = false;
 };
 
 struct Recipe {
@@ -65,6 +67,8 @@ struct Recipe {
 // largest value for that dimension (kernel 7, expand 6, depth 4) except resolutions, where
 // empty means all of the space's resolutions. `resolve_choices` returns the explicit lists.
 ElasticChoices resolve_choices(const ElasticChoices& choices, const SearchSpace& space);
+// resolve_choices for a phase, with its largest_resolution_only applied.
+ElasticChoices phase_choices(const Phase& phase, const SearchSpace& space);
 
 // Strict parsing (unknown keys are errors naming the file and key).
 Recipe parse_recipe(const nlohmann::json& document, const std::string& origin);

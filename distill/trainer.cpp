@@ -375,7 +375,7 @@ void Trainer::validate(std::size_t p, std::int64_t epoch) {
 
 void Trainer::run_phase(std::size_t p) {
   const Phase& phase = recipe_.phases[p];
-  const ElasticChoices choices = resolve_choices(phase.choices, space_);
+  const ElasticChoices choices = phase_choices(phase, space_);
   const std::int64_t total = phase_steps(phase);
   const std::int64_t warmup =
       std::min<std::int64_t>(total, std::llround(phase.warmup_epochs * static_cast<double>(steps_per_epoch_)));

@@ -210,7 +210,7 @@ TEST(RecipeTest, RejectsBadFieldsNamingFileAndPath) {
       {"duplicate expand", json::json_pointer("/phases/0/expand_ratios"), {4, 6, 4}, {"phases[0].expand_ratios: the value 4 is listed twice"}},
       {"zero depth", json::json_pointer("/phases/0/depths"), {0, 2}, {"phases[0].depths[0]: expected a positive integer"}},
       {"fractional depth", json::json_pointer("/phases/0/depths"), {2.5}, {"phases[0].depths[0]: expected a positive integer"}},
-      {"resolutions text", json::json_pointer("/phases/0/resolutions"), "all", {"phases[0].resolutions: expected a list"}},
+      {"resolutions text", json::json_pointer("/phases/0/resolutions"), "all", {"phases[0].resolutions: expected a list or \"largest\", got"}},
       {"reorganize text", json::json_pointer("/phases/0/reorganize_channels"), 1, {"phases[0].reorganize_channels: expected true or false"}},
   };
   for (const BadRecipe& bad : cases) {
@@ -292,6 +292,23 @@ TEST(RecipeTest, ResolvesEmptyChoicesToTheLargestAndAllResolutions) {
   EXPECT_EQ(resolved.expand_ratios, (std::vector<double>{3, 4}));
   EXPECT_EQ(resolved.depths, (std::vector<std::int64_t>{2, 3}));
   EXPECT_EQ(resolved.resolutions, (std::vector<std::int64_t>{28}));
+}
+
+TEST(RecipeTest, LargestResolutionFollowsTheSpace) {
+  json document = minimal_document();
+  document["phases"][0]["resolutions"] = "largest";
+  const Recipe recipe = parse_recipe(document, "x.json");
+  EXPECT_TRUE(recipe.phases[0].largest_resolution_only);
+  EXPECT_EQ(recipe.to_json()["phases"][0]["resolutions"], "largest");
+  EXPECT_TRUE(parse_recipe(recipe.to_json(), "again").phases[0].largest_resolution_only);
+  for (const char* name : {"mbv3-small", "mbv3-imagenet"}) {
+    const SearchSpace space = load_search_space(name);
+    EXPECT_NO_THROW(validate_recipe(recipe, space));
+    EXPECT_EQ(phase_choices(recipe.phases[0], space).resolutions, (std::vector<std::int64_t>{space.resolutions.back()}))
+        << name;
+  }
+  document["phases"][0]["resolutions"] = "max";
+  expect_error([&] { parse_recipe(document, "x.json"); }, {"x.json: phases[0].resolutions: expected a list or \"largest\", got"});
 }
 
 TEST(RecipeTest, LoadsFilesAndNamesWhatIsWrong) {
