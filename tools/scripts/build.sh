@@ -3,8 +3,9 @@
 set -euo pipefail
 dir=$1
 shift
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 || {
-  cat "$dir.configure.log"
+mkdir -p "$dir"
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >"$dir/configure.log" 2>&1 || {
+  cat "$dir/configure.log"
   exit 1
 }
 cmake --build "$dir" -j "$(nproc)"
