@@ -52,7 +52,8 @@ TEST(RecipeTest, PsShrinksProgressivelyWithDistillation) {
     EXPECT_EQ(phase.choices.kernel_sizes, kernels[p]);
     EXPECT_EQ(phase.choices.expand_ratios, expands[p]);
     EXPECT_EQ(phase.choices.depths, depths[p]);
-    EXPECT_TRUE(phase.choices.resolutions.empty());  // every resolution of the space
+    EXPECT_TRUE(phase.choices.resolutions.empty());
+    EXPECT_EQ(phase.largest_resolution_only, p == 0);  // the teacher at the largest, the shrinking phases at every one
     EXPECT_EQ(phase.sampling, SamplingRule::random);
     EXPECT_EQ(phase.kd_ratio, p == 0 ? 0.0 : 1.0);
     EXPECT_EQ(phase.reorganize_channels, p >= 4);
@@ -62,6 +63,7 @@ TEST(RecipeTest, PsShrinksProgressivelyWithDistillation) {
     }
   }
   EXPECT_EQ(ps.train_images_per_epoch, 0);
+  EXPECT_EQ(ps.crop_padding, 0);
 }
 
 TEST(RecipeTest, DemoIsAShortPs) {
