@@ -131,7 +131,6 @@ Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : opti
   OFA_CHECK(!options_.out.empty(), "ofa train", "--out DIR is required");
   set_num_threads(options_.threads);
   spec_ = parse_data_spec(options_.data);
-  profile_ = data_profile(spec_, recipe_.crop_padding, recipe_.origin);
   const std::shared_ptr<const Dataset> train_full = open_dataset(spec_, DataSplit::train);
   test_ = open_dataset(spec_, DataSplit::test);
   space_ = load_search_space(options_.space).with_input_channels(train_full->channels());
@@ -139,6 +138,7 @@ Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : opti
             " but the data '", options_.data, "' has ", train_full->num_classes(), " classes");
   recipe_ = load_recipe(options_.recipe);
   validate_recipe(recipe_, space_);
+  profile_ = data_profile(spec_, recipe_.crop_padding, recipe_.origin);
   OFA_CHECK(!options_.sync_batch_norm || options_.device == Device::cpu, "--sync-bn",
             "synchronised batch norm is implemented for the cpu only; train with --device cpu or without --sync-bn");
   parallel_ = std::make_unique<DataParallel>(communicator, recipe_.batch_size,

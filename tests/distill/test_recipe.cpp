@@ -63,7 +63,6 @@ TEST(RecipeTest, PsShrinksProgressivelyWithDistillation) {
     }
   }
   EXPECT_EQ(ps.train_images_per_epoch, 0);
-  EXPECT_EQ(ps.crop_padding, 0);
 }
 
 TEST(RecipeTest, DemoIsAShortPs) {
