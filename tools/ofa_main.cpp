@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/blas_kernels.h"
 #include "kernels/error.h"
 #include "kernels/threads.h"
 #include "tools/bench_distributed_command.h"
@@ -35,6 +36,7 @@ int run_op_benchmarks(const std::string& filter, int threads, const std::vector<
   benchmark::Initialize(&argc, argv.data());
   if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return 2;
   benchmark::AddCustomContext("threads", std::to_string(threads));
+  benchmark::AddCustomContext("openblas_core", ofa::loaded_blas_core());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
@@ -44,6 +46,7 @@ int run_op_benchmarks(const std::string& filter, int threads, const std::vector<
 }  // namespace
 
 int main(int argc, char** argv) {
+  ofa::match_blas_kernels_to_cpu(argv);
   CLI::App app{"ofa: once-for-all supernets: train once, extract a subnet per device"};
   app.require_subcommand(1);
 
