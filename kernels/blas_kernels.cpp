@@ -71,8 +71,13 @@ void match_blas_kernels_to_cpu(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
   const std::string core = blas_core_to_request(loaded_blas_core(), cpu_vector_level());
   if (core.empty()) return;
+  // The executable's own path rather than /proc/self/exe, which would rename the process "exe"
+  // for ps, top and pkill.
+  std::array<char, 4096> path{};
+  const ssize_t length = readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (length <= 0 || static_cast<std::size_t>(length) >= path.size() - 1) return;
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  execv(path.data(), argv);
   std::fprintf(stderr, "ofa: warning: could not restart with OPENBLAS_CORETYPE=%s (%s); GEMMs use OpenBLAS's %s kernels\n",
                core.c_str(), std::strerror(errno), loaded_blas_core().c_str());
   unsetenv("OPENBLAS_CORETYPE");
