@@ -30,7 +30,8 @@ constexpr std::array<std::pair<std::string_view, int>, 25> kCoreLevels = {{
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -78,7 +79,8 @@ void match_blas_kernels_to_cpu(char** argv) {
   if (length <= 0 || static_cast<std::size_t>(length) >= path.size() - 1) return;
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
   execv(path.data(), argv);
-  std::fprintf(stderr, "ofa: warning: could not restart with OPENBLAS_CORETYPE=%s (%s); GEMMs use OpenBLAS's %s kernels\n",
+  std::fprintf(stderr,
+               "ofa: warning: could not restart with OPENBLAS_CORETYPE=%s (%s); GEMMs use OpenBLAS's %s kernels\n",
                core.c_str(), std::strerror(errno), loaded_blas_core().c_str());
   unsetenv("OPENBLAS_CORETYPE");
 }
