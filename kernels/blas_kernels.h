@@ -8,7 +8,7 @@ namespace ofa {
 // OpenBLAS chooses its GEMM kernels from the CPU's model number when the library loads. A CPU
 // newer than the packaged OpenBLAS (Debian's 0.3.21 does not know Intel's model 207, an
 // AVX-512 Xeon) gets the SSE3 "Prescott" kernels: measured on such a machine, a training step
-// of mbv3-small at batch 64 runs 2.2x slower than with OpenBLAS's AVX-512 kernels.
+// of mbv3-small at batch 64 on 2 threads runs 1.66x slower than with OpenBLAS's AVX-512 kernels.
 
 // Widest vector instructions a core type's kernels use: 0 SSE, 1 AVX, 2 AVX2+FMA, 3 AVX-512;
 // -1 for a name this table does not know.
