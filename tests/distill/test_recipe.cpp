@@ -38,10 +38,10 @@ TEST(RecipeTest, ShipsPsSandwichAndDemo) {
   }
 }
 
-TEST(RecipeTest, PsShrinksProgressivelyWithDistillation) {
+TEST(RecipeTest, PsShrinksProgressivelyWithInPlaceDistillation) {
   const Recipe ps = load_recipe("ps");
   EXPECT_EQ(phase_names(ps), (std::vector<std::string>{"teacher", "kernel", "depth-1", "depth-2", "expand-1", "expand-2"}));
-  const std::vector<std::int64_t> subnets = {1, 1, 2, 2, 4, 4};
+  const std::vector<std::int64_t> subnets = {1, 2, 2, 2, 3, 4};
   const std::vector<std::vector<std::int64_t>> kernels = {{7}, {3, 5, 7}, {3, 5, 7}, {3, 5, 7}, {3, 5, 7}, {3, 5, 7}};
   const std::vector<std::vector<double>> expands = {{6}, {6}, {6}, {6}, {4, 6}, {3, 4, 6}};
   const std::vector<std::vector<std::int64_t>> depths = {{4}, {4}, {3, 4}, {2, 3, 4}, {2, 3, 4}, {2, 3, 4}};
@@ -54,7 +54,8 @@ TEST(RecipeTest, PsShrinksProgressivelyWithDistillation) {
     EXPECT_EQ(phase.choices.depths, depths[p]);
     EXPECT_TRUE(phase.choices.resolutions.empty());
     EXPECT_EQ(phase.largest_resolution_only, p == 0);  // the teacher at the largest, the shrinking phases at every one
-    EXPECT_EQ(phase.sampling, SamplingRule::random);
+    // Sandwich sampling in the shrinking phases trains the smallest subnet every step (recipe description).
+    EXPECT_EQ(phase.sampling, p == 0 ? SamplingRule::random : SamplingRule::sandwich);
     EXPECT_EQ(phase.kd_ratio, p == 0 ? 0.0 : 1.0);
     EXPECT_EQ(phase.reorganize_channels, p >= 4);
     EXPECT_GT(phase.lr, 0.0);
