@@ -245,6 +245,15 @@ ElasticChoices phase_choices(const Phase& phase, const SearchSpace& space) {
   return resolved;
 }
 
+Subnet phase_extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest) {
+  Subnet subnet = largest ? largest_subnet(space) : smallest_subnet(space);
+  for (auto& k : subnet.kernel) k = largest ? choices.kernel_sizes.back() : choices.kernel_sizes.front();
+  for (auto& e : subnet.expand) e = largest ? choices.expand_ratios.back() : choices.expand_ratios.front();
+  for (auto& d : subnet.depth) d = largest ? choices.depths.back() : choices.depths.front();
+  subnet.resolution = largest ? choices.resolutions.back() : choices.resolutions.front();
+  return subnet;
+}
+
 void validate_recipe(const Recipe& recipe, const SearchSpace& space) {
   for (std::size_t p = 0; p < recipe.phases.size(); ++p) {
     const ElasticChoices& c = recipe.phases[p].choices;

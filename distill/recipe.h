@@ -69,6 +69,8 @@ struct Recipe {
 ElasticChoices resolve_choices(const ElasticChoices& choices, const SearchSpace& space);
 // resolve_choices for a phase, with its largest_resolution_only applied.
 ElasticChoices phase_choices(const Phase& phase, const SearchSpace& space);
+// The largest or smallest subnet of a phase's choices (resolved: explicit, sorted lists).
+Subnet phase_extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest);
 
 // Strict parsing (unknown keys are errors naming the file and key).
 Recipe parse_recipe(const nlohmann::json& document, const std::string& origin);

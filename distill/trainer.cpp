@@ -19,6 +19,7 @@
 #include "distill/lr_schedule.h"
 #include "distill/progress.h"
 #include "distill/recipe.h"
+#include "distill/step_cost.h"
 #include "distill/training_step.h"
 #include "kernels/error.h"
 #include "kernels/cuda/backend.h"
@@ -52,16 +53,6 @@ std::uint64_t device_allocations(Device device) {
   return device == Device::cuda ? cuda::active_backend().allocator.stats().device_allocations : 0;
 }
 
-// The largest or smallest subnet within `choices` (already resolved to explicit lists).
-Subnet extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest) {
-  Subnet subnet = largest ? largest_subnet(space) : smallest_subnet(space);
-  for (auto& k : subnet.kernel) k = largest ? choices.kernel_sizes.back() : choices.kernel_sizes.front();
-  for (auto& e : subnet.expand) e = largest ? choices.expand_ratios.back() : choices.expand_ratios.front();
-  for (auto& d : subnet.depth) d = largest ? choices.depths.back() : choices.depths.front();
-  subnet.resolution = largest ? choices.resolutions.back() : choices.resolutions.front();
-  return subnet;
-}
-
 struct ValidationSubnet {
   std::string name;
   Subnet subnet;
@@ -92,7 +83,6 @@ class Trainer {
   std::int64_t phase_steps(const Phase& phase) const;
   std::int64_t resolution_at(std::size_t p, const ElasticChoices& choices, std::int64_t step) const;
   double remaining_work() const;
-  double phase_step_cost(const Phase& phase) const;
 
   TrainOptions options_;
   std::unique_ptr<DataParallel> parallel_;
@@ -124,6 +114,7 @@ class Trainer {
   // Throughput.
   double reduce_seconds_ = 0;  // waiting for the gradient all-reduce since the last log line
   std::chrono::steady_clock::time_point log_start_, run_start_;
+  std::vector<double> step_costs_;  // relative_step_cost of each phase, for the ETA
   double work_done_ = 0;
 };
 
@@ -138,6 +129,7 @@ Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : opti
             " but the data '", options_.data, "' has ", train_full->num_classes(), " classes");
   recipe_ = load_recipe(options_.recipe);
   validate_recipe(recipe_, space_);
+  for (const Phase& phase : recipe_.phases) step_costs_.push_back(relative_step_cost(space_, phase));
   profile_ = data_profile(spec_, recipe_.crop_padding, recipe_.origin);
   OFA_CHECK(!options_.sync_batch_norm || options_.device == Device::cpu, "--sync-bn",
             "synchronised batch norm is implemented for the cpu only; train with --device cpu or without --sync-bn");
@@ -235,16 +227,11 @@ std::int64_t Trainer::resolution_at(std::size_t p, const ElasticChoices& choices
   return choices.resolutions[index];
 }
 
-double Trainer::phase_step_cost(const Phase& phase) const {
-  const bool teacher = phase.kd_ratio > 0 && phase.sampling == SamplingRule::random;
-  return static_cast<double>(phase.subnets_per_step) + (teacher ? 0.35 : 0.0);
-}
-
 double Trainer::remaining_work() const {
   double work = 0;
   for (std::size_t p = static_cast<std::size_t>(position_.phase); p < recipe_.phases.size(); ++p) {
     const std::int64_t done = static_cast<std::int64_t>(p) == position_.phase ? position_.step : 0;
-    work += static_cast<double>(phase_steps(recipe_.phases[p]) - done) * phase_step_cost(recipe_.phases[p]);
+    work += static_cast<double>(phase_steps(recipe_.phases[p]) - done) * step_costs_[p];
   }
   return work;
 }
@@ -295,7 +282,7 @@ void Trainer::step(const Phase& phase, const ElasticChoices& choices, const Batc
     for (std::int64_t k = 0; k < phase.subnets_per_step; ++k) {
       Subnet subnet;
       if (sandwich && k < 2)
-        subnet = extreme_subnet(space_, choices, k == 0);
+        subnet = phase_extreme_subnet(space_, choices, k == 0);
       else
         subnet = sample_subnet(space_, choices, options_.seed, global * kSubnetsPerStepLimit + static_cast<std::uint64_t>(k));
       subnet.resolution = batch.resolution;
@@ -411,7 +398,7 @@ void Trainer::run_phase(std::size_t p) {
     step_device_allocations_ += static_cast<std::int64_t>(device_allocations(options_.device) - allocations_before);
     ++position_.step;
     ++position_.global_step;
-    work_done_ += phase_step_cost(phase);
+    work_done_ += step_costs_[p];
 
     const bool epoch_end = position_.step % steps_per_epoch_ == 0 || position_.step == total;
     const bool log_line = position_.global_step % recipe_.log_every_steps == 0 || epoch_end;

@@ -6,6 +6,7 @@
 
 #include "kernels/ops/cross_entropy.h"
 #include "kernels/ops/sgd.h"
+#include "supernet/subnet.h"
 #include "supernet/supernet.h"
 #include "tools/bench/block_shapes.h"
 
@@ -31,36 +32,76 @@ std::vector<Subnet> benchmark_subnets(const SearchSpace& space) {
   return subnets;
 }
 
-void TrainingStepExpandPhase(benchmark::State& state) {
-  Supernet supernet(load_search_space("mbv3-small"), 1);
-  const std::vector<Subnet> subnets = benchmark_subnets(supernet.space());
-  const Tensor images = random_activation({kBatch, kResolution, kResolution, supernet.space().in_channels});
+// The supernet, a batch and SGD state for timing training steps of its subnets.
+struct StepBench {
+  Supernet supernet{load_search_space("mbv3-small"), 1};
   std::vector<std::int32_t> labels;
-  for (std::int64_t i = 0; i < kBatch; ++i) labels.push_back(static_cast<std::int32_t>(i % 10));
-  Network& network = supernet.network();
   std::vector<SgdParameter> parameters;
-  for (const Parameter& p : network.parameters().parameters)
-    parameters.push_back({p.value, p.grad, Tensor::zeros(p.value.shape()), p.weight_decay});
   SgdConfig sgd;
-  sgd.lr = 0.01f;
   Tensor dlogits = Tensor::empty({kBatch, supernet.space().num_classes});
 
-  std::uint64_t step = 0;
-  for (auto _ : state) {
-    supernet.set_active(subnets[step++ % kSubnets]);
+  StepBench() {
+    for (std::int64_t i = 0; i < kBatch; ++i) labels.push_back(static_cast<std::int32_t>(i % 10));
+    for (const Parameter& p : supernet.network().parameters().parameters)
+      parameters.push_back({p.value, p.grad, Tensor::zeros(p.value.shape()), p.weight_decay});
+    sgd.lr = 0.01f;
+  }
+
+  void step(const Subnet& subnet, const Tensor& images, std::uint64_t index) {
+    Network& network = supernet.network();
+    supernet.set_active(subnet);
     network.zero_grad();
-    const Tensor& logits = network.forward(images, true, 1, step);
+    const Tensor& logits = network.forward(images, true, 1, index);
     benchmark::DoNotOptimize(cross_entropy_forward(logits, labels, 0.1f));
     cross_entropy_backward(logits, labels, 0.1f, 1.0f, dlogits);
     network.backward(dlogits);
     sgd_step(parameters, sgd);
   }
+};
+
+Tensor batch_at(const SearchSpace& space, std::int64_t resolution) {
+  return random_activation({kBatch, resolution, resolution, space.in_channels});
+}
+
+void report_images(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBatch);
   state.counters["images_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations() * kBatch), benchmark::Counter::kIsRate);
 }
 
+void TrainingStepExpandPhase(benchmark::State& state) {
+  StepBench bench;
+  const std::vector<Subnet> subnets = benchmark_subnets(bench.supernet.space());
+  const Tensor images = batch_at(bench.supernet.space(), kResolution);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    bench.step(subnets[step % kSubnets], images, step + 1);
+    ++step;
+  }
+  report_images(state);
+}
+
+// One step of the space's largest (arg 1) or smallest (arg 0) subnet at resolution 24 or 32:
+// the per-subnet costs distill/step_cost.h models as MACs plus a fixed overhead (the smallest
+// subnet's step costs far more than its 11 % of the largest's MACs).
+void TrainingStepOfSubnet(benchmark::State& state) {
+  StepBench bench;
+  const SearchSpace& space = bench.supernet.space();
+  Subnet subnet = state.range(0) == 1 ? largest_subnet(space) : smallest_subnet(space);
+  subnet.resolution = state.range(1);
+  const Tensor images = batch_at(space, subnet.resolution);
+  std::uint64_t step = 0;
+  for (auto _ : state) bench.step(subnet, images, ++step);
+  report_images(state);
+}
+
 BENCHMARK(TrainingStepExpandPhase)->Iterations(4 * kSubnets)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(TrainingStepOfSubnet)
+    ->ArgNames({"largest", "resolution"})
+    ->ArgsProduct({{1, 0}, {32, 24}})
+    ->Iterations(24)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace ofa::bench
