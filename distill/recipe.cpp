@@ -245,6 +245,29 @@ ElasticChoices phase_choices(const Phase& phase, const SearchSpace& space) {
   return resolved;
 }
 
+namespace {
+
+template <typename T>
+void add_sorted_unique(std::vector<T>& to, const std::vector<T>& values) {
+  to.insert(to.end(), values.begin(), values.end());
+  std::sort(to.begin(), to.end());
+  to.erase(std::unique(to.begin(), to.end()), to.end());
+}
+
+}  // namespace
+
+ElasticChoices recipe_choices(const Recipe& recipe, const SearchSpace& space) {
+  ElasticChoices all;
+  for (const Phase& phase : recipe.phases) {
+    const ElasticChoices choices = phase_choices(phase, space);
+    add_sorted_unique(all.kernel_sizes, choices.kernel_sizes);
+    add_sorted_unique(all.expand_ratios, choices.expand_ratios);
+    add_sorted_unique(all.depths, choices.depths);
+    add_sorted_unique(all.resolutions, choices.resolutions);
+  }
+  return all;
+}
+
 Subnet phase_extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest) {
   Subnet subnet = largest ? largest_subnet(space) : smallest_subnet(space);
   for (auto& k : subnet.kernel) k = largest ? choices.kernel_sizes.back() : choices.kernel_sizes.front();

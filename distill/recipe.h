@@ -69,6 +69,10 @@ struct Recipe {
 ElasticChoices resolve_choices(const ElasticChoices& choices, const SearchSpace& space);
 // resolve_choices for a phase, with its largest_resolution_only applied.
 ElasticChoices phase_choices(const Phase& phase, const SearchSpace& space);
+// Every choice some phase trains (the union of the phases' resolved choices, sorted): what the
+// run's validation and final evaluation measure, so that a recipe training one subnet (a
+// from-scratch baseline) is measured on that subnet, not on the space's untrained extremes.
+ElasticChoices recipe_choices(const Recipe& recipe, const SearchSpace& space);
 // The largest or smallest subnet of a phase's choices (resolved: explicit, sorted lists).
 Subnet phase_extreme_subnet(const SearchSpace& space, const ElasticChoices& choices, bool largest);
 

@@ -58,11 +58,11 @@ struct ValidationSubnet {
   Subnet subnet;
 };
 
-std::vector<ValidationSubnet> validation_subnets(const SearchSpace& space) {
-  return {{"largest", largest_subnet(space)},
-          {"smallest", smallest_subnet(space)},
-          {"random0", sample_subnet(space, {}, kValidationSubnetSeed, 0)},
-          {"random1", sample_subnet(space, {}, kValidationSubnetSeed, 1)}};
+std::vector<ValidationSubnet> validation_subnets(const SearchSpace& space, const ElasticChoices& trained) {
+  return {{"largest", phase_extreme_subnet(space, trained, true)},
+          {"smallest", phase_extreme_subnet(space, trained, false)},
+          {"random0", sample_subnet(space, trained, kValidationSubnetSeed, 0)},
+          {"random1", sample_subnet(space, trained, kValidationSubnetSeed, 1)}};
 }
 
 class Trainer {
@@ -90,6 +90,7 @@ class Trainer {
   DataProfile profile_;
   Recipe recipe_;
   SearchSpace space_;
+  ElasticChoices trained_choices_;  // recipe_choices: what validation and the final evaluation measure
   TrainValidSplit split_;
   std::shared_ptr<const Dataset> test_;
   nlohmann::json identity_;
@@ -129,6 +130,7 @@ Trainer::Trainer(const TrainOptions& options, Communicator& communicator) : opti
             " but the data '", options_.data, "' has ", train_full->num_classes(), " classes");
   recipe_ = load_recipe(options_.recipe);
   validate_recipe(recipe_, space_);
+  trained_choices_ = recipe_choices(recipe_, space_);
   for (const Phase& phase : recipe_.phases) step_costs_.push_back(relative_step_cost(space_, phase));
   profile_ = data_profile(spec_, recipe_.crop_padding, recipe_.origin);
   OFA_CHECK(!options_.sync_batch_norm || options_.device == Device::cpu, "--sync-bn",
@@ -347,16 +349,25 @@ void Trainer::validate(std::size_t p, std::int64_t epoch) {
   nlohmann::json results = {{"phase", recipe_.phases[p].name}, {"epoch", epoch}, {"global_step", position_.global_step}};
   // The subnets are shared out over the ranks: the weights are the same everywhere and BN
   // recalibration replaces every rank's own statistics, so any rank computes the same result.
-  const std::vector<ValidationSubnet> subnets = validation_subnets(space_);
-  const std::vector<nlohmann::json> scores = parallel_->share_out(subnets.size(), "the validation", [&](std::size_t i) {
-    const ValidationSubnet& v = subnets[i];
-    ExtractedNetwork subnet = extract_subnet(*supernet_, v.subnet);
-    recalibrate_batch_norm(*subnet.network, split_.train, profile_, v.subnet.resolution,
-                           recipe_.bn_calibration_images, options_.seed);
-    const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, v.subnet.resolution);
-    return nlohmann::json{{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", v.subnet.resolution}};
+  const std::vector<ValidationSubnet> subnets = validation_subnets(space_, trained_choices_);
+  // A recipe that trains few subnets names some of them twice (one subnet: four times); each is
+  // measured once.
+  std::vector<Subnet> distinct;
+  std::vector<std::size_t> score_of(subnets.size());
+  for (std::size_t i = 0; i < subnets.size(); ++i) {
+    const auto found = std::find(distinct.begin(), distinct.end(), subnets[i].subnet);
+    score_of[i] = static_cast<std::size_t>(found - distinct.begin());
+    if (found == distinct.end()) distinct.push_back(subnets[i].subnet);
+  }
+  const std::vector<nlohmann::json> scores = parallel_->share_out(distinct.size(), "the validation", [&](std::size_t i) {
+    const Subnet& s = distinct[i];
+    ExtractedNetwork subnet = extract_subnet(*supernet_, s);
+    recalibrate_batch_norm(*subnet.network, split_.train, profile_, s.resolution, recipe_.bn_calibration_images,
+                           options_.seed);
+    const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, s.resolution);
+    return nlohmann::json{{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", s.resolution}};
   });
-  for (std::size_t i = 0; i < subnets.size(); ++i) results[subnets[i].name] = scores[i];
+  for (std::size_t i = 0; i < subnets.size(); ++i) results[subnets[i].name] = scores[score_of[i]];
   if (log_) log_->record("validation", results);
 }
 
@@ -456,7 +467,7 @@ nlohmann::json Trainer::final_evaluation() {
                             {"seed", options_.seed}, {"steps", position_.global_step}};
   const std::vector<std::string> names = {"largest", "smallest"};
   const std::vector<nlohmann::json> scores = parallel_->share_out(names.size(), "the final evaluation", [&](std::size_t i) {
-    const Subnet subnet = i == 0 ? largest_subnet(space_) : smallest_subnet(space_);
+    const Subnet subnet = phase_extreme_subnet(space_, trained_choices_, i == 0);
     ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
     recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution,
                            recipe_.bn_calibration_images, options_.seed);

@@ -296,6 +296,49 @@ TEST(RecipeTest, ResolvesEmptyChoicesToTheLargestAndAllResolutions) {
   EXPECT_EQ(resolved.resolutions, (std::vector<std::int64_t>{28}));
 }
 
+// Validation and the final evaluation measure the extremes of what the recipe trains: for the
+// shipped recipes that is the whole space (the space's largest and smallest subnets, as before),
+// for a one-subnet recipe that subnet.
+TEST(RecipeTest, RecipeChoicesAreTheUnionOfItsPhases) {
+  for (const std::string& space_name : builtin_search_space_names()) {
+    const SearchSpace space = load_search_space(space_name);
+    for (const std::string& name : builtin_recipe_names()) {
+      SCOPED_TRACE(name + " in " + space_name);
+      const ElasticChoices all = recipe_choices(load_recipe(name), space);
+      EXPECT_EQ(all.kernel_sizes, space.kernel_sizes);
+      EXPECT_EQ(all.expand_ratios, space.expand_ratios);
+      EXPECT_EQ(all.depths, space.depths);
+      EXPECT_EQ(all.resolutions, space.resolutions);
+      EXPECT_EQ(phase_extreme_subnet(space, all, true), largest_subnet(space));
+      EXPECT_EQ(phase_extreme_subnet(space, all, false), smallest_subnet(space));
+      EXPECT_EQ(sample_subnet(space, all, 5, 1), sample_subnet(space, {}, 5, 1));
+    }
+  }
+
+  const SearchSpace space = load_search_space("mbv3-small");
+  json document = minimal_document();
+  document["phases"][0]["kernel_sizes"] = {5};
+  document["phases"][0]["expand_ratios"] = {4};
+  document["phases"][0]["depths"] = {3};
+  document["phases"][0]["resolutions"] = {28};
+  const ElasticChoices one = recipe_choices(parse_recipe(document, "x.json"), space);
+  const Subnet subnet = phase_extreme_subnet(space, one, true);
+  EXPECT_EQ(phase_extreme_subnet(space, one, false), subnet);
+  EXPECT_EQ(sample_subnet(space, one, 5, 1), subnet);
+  EXPECT_EQ(subnet.kernel, std::vector<std::int64_t>(subnet.kernel.size(), 5));
+  EXPECT_EQ(subnet.expand, std::vector<double>(subnet.expand.size(), 4));
+  EXPECT_EQ(subnet.depth, std::vector<std::int64_t>(subnet.depth.size(), 3));
+  EXPECT_EQ(subnet.resolution, 28);
+
+  document["phases"].push_back({{"name", "second"}, {"epochs", 1}, {"lr", 0.1}, {"kernel_sizes", {3, 5}},
+                                {"expand_ratios", {6}}, {"depths", {2}}, {"resolutions", "largest"}});
+  const ElasticChoices two = recipe_choices(parse_recipe(document, "x.json"), space);
+  EXPECT_EQ(two.kernel_sizes, (std::vector<std::int64_t>{3, 5}));
+  EXPECT_EQ(two.expand_ratios, (std::vector<double>{4, 6}));
+  EXPECT_EQ(two.depths, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(two.resolutions, (std::vector<std::int64_t>{28, 32}));
+}
+
 TEST(RecipeTest, LargestResolutionFollowsTheSpace) {
   json document = minimal_document();
   document["phases"][0]["resolutions"] = "largest";
