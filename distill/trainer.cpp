@@ -8,6 +8,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <string_view>
 
 #include "distill/batch_upload.h"
 #include "distill/checkpoint.h"
@@ -53,16 +55,34 @@ std::uint64_t device_allocations(Device device) {
   return device == Device::cuda ? cuda::active_backend().allocator.stats().device_allocations : 0;
 }
 
-struct ValidationSubnet {
+struct NamedSubnet {
   std::string name;
   Subnet subnet;
 };
 
-std::vector<ValidationSubnet> validation_subnets(const SearchSpace& space, const ElasticChoices& trained) {
+std::vector<NamedSubnet> validation_subnets(const SearchSpace& space, const ElasticChoices& trained) {
   return {{"largest", phase_extreme_subnet(space, trained, true)},
           {"smallest", phase_extreme_subnet(space, trained, false)},
           {"random0", sample_subnet(space, trained, kValidationSubnetSeed, 0)},
           {"random1", sample_subnet(space, trained, kValidationSubnetSeed, 1)}};
+}
+
+// `measure` of every named subnet, as {name: result}, shared out over the ranks. A recipe that
+// trains few subnets names some of them twice (one subnet: every name); each is measured once.
+nlohmann::json measure_each_once(DataParallel& parallel, const std::vector<NamedSubnet>& named, std::string_view what,
+                                 const std::function<nlohmann::json(const Subnet&)>& measure) {
+  std::vector<Subnet> distinct;
+  std::vector<std::size_t> result_of(named.size());
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const auto found = std::find(distinct.begin(), distinct.end(), named[i].subnet);
+    result_of[i] = static_cast<std::size_t>(found - distinct.begin());
+    if (found == distinct.end()) distinct.push_back(named[i].subnet);
+  }
+  const std::vector<nlohmann::json> results =
+      parallel.share_out(distinct.size(), what, [&](std::size_t i) { return measure(distinct[i]); });
+  nlohmann::json by_name = nlohmann::json::object();
+  for (std::size_t i = 0; i < named.size(); ++i) by_name[named[i].name] = results[result_of[i]];
+  return by_name;
 }
 
 class Trainer {
@@ -349,25 +369,14 @@ void Trainer::validate(std::size_t p, std::int64_t epoch) {
   nlohmann::json results = {{"phase", recipe_.phases[p].name}, {"epoch", epoch}, {"global_step", position_.global_step}};
   // The subnets are shared out over the ranks: the weights are the same everywhere and BN
   // recalibration replaces every rank's own statistics, so any rank computes the same result.
-  const std::vector<ValidationSubnet> subnets = validation_subnets(space_, trained_choices_);
-  // A recipe that trains few subnets names some of them twice (one subnet: four times); each is
-  // measured once.
-  std::vector<Subnet> distinct;
-  std::vector<std::size_t> score_of(subnets.size());
-  for (std::size_t i = 0; i < subnets.size(); ++i) {
-    const auto found = std::find(distinct.begin(), distinct.end(), subnets[i].subnet);
-    score_of[i] = static_cast<std::size_t>(found - distinct.begin());
-    if (found == distinct.end()) distinct.push_back(subnets[i].subnet);
-  }
-  const std::vector<nlohmann::json> scores = parallel_->share_out(distinct.size(), "the validation", [&](std::size_t i) {
-    const Subnet& s = distinct[i];
+  const auto score = [&](const Subnet& s) {
     ExtractedNetwork subnet = extract_subnet(*supernet_, s);
     recalibrate_batch_norm(*subnet.network, split_.train, profile_, s.resolution, recipe_.bn_calibration_images,
                            options_.seed);
     const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, s.resolution);
     return nlohmann::json{{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", s.resolution}};
-  });
-  for (std::size_t i = 0; i < subnets.size(); ++i) results[subnets[i].name] = scores[score_of[i]];
+  };
+  results.update(measure_each_once(*parallel_, validation_subnets(space_, trained_choices_), "the validation", score));
   if (log_) log_->record("validation", results);
 }
 
@@ -465,9 +474,9 @@ void Trainer::run_phase(std::size_t p) {
 nlohmann::json Trainer::final_evaluation() {
   nlohmann::json results = {{"space", space_.name}, {"recipe", recipe_.name}, {"data", options_.data},
                             {"seed", options_.seed}, {"steps", position_.global_step}};
-  const std::vector<std::string> names = {"largest", "smallest"};
-  const std::vector<nlohmann::json> scores = parallel_->share_out(names.size(), "the final evaluation", [&](std::size_t i) {
-    const Subnet subnet = phase_extreme_subnet(space_, trained_choices_, i == 0);
+  const std::vector<NamedSubnet> extremes = {{"largest", phase_extreme_subnet(space_, trained_choices_, true)},
+                                             {"smallest", phase_extreme_subnet(space_, trained_choices_, false)}};
+  results.update(measure_each_once(*parallel_, extremes, "the final evaluation", [&](const Subnet& subnet) {
     ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
     recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution,
                            recipe_.bn_calibration_images, options_.seed);
@@ -475,8 +484,7 @@ nlohmann::json Trainer::final_evaluation() {
     const SubnetCost cost = count_subnet(space_, subnet);
     return nlohmann::json{{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
                           {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
-  });
-  for (std::size_t i = 0; i < names.size(); ++i) results[names[i]] = scores[i];
+  }));
   return results;
 }
 
