@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <string_view>
+#include <utility>
 
 #include "distill/batch_upload.h"
 #include "distill/checkpoint.h"
@@ -99,6 +100,7 @@ class Trainer {
   MetricTotals check_losses(const Phase& phase);
   void validate(std::size_t p, std::int64_t epoch);
   nlohmann::json final_evaluation();
+  EvalResult recalibrated_accuracy(const Subnet& subnet, std::shared_ptr<const Dataset> split) const;
   void write_checkpoint();
   std::int64_t phase_steps(const Phase& phase) const;
   std::int64_t resolution_at(std::size_t p, const ElasticChoices& choices, std::int64_t step) const;
@@ -370,10 +372,7 @@ void Trainer::validate(std::size_t p, std::int64_t epoch) {
   // The subnets are shared out over the ranks: the weights are the same everywhere and BN
   // recalibration replaces every rank's own statistics, so any rank computes the same result.
   const auto score = [&](const Subnet& s) {
-    ExtractedNetwork subnet = extract_subnet(*supernet_, s);
-    recalibrate_batch_norm(*subnet.network, split_.train, profile_, s.resolution, recipe_.bn_calibration_images,
-                           options_.seed);
-    const EvalResult r = evaluate(*subnet.network, split_.valid, profile_, s.resolution);
+    const EvalResult r = recalibrated_accuracy(s, split_.valid);
     return nlohmann::json{{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"resolution", s.resolution}};
   };
   results.update(measure_each_once(*parallel_, validation_subnets(space_, trained_choices_), "the validation", score));
@@ -471,16 +470,22 @@ void Trainer::run_phase(std::size_t p) {
   }
 }
 
+// The subnet's weights taken out of the supernet, with BN statistics re-estimated on training
+// images at its resolution, as every accuracy of a run is measured.
+EvalResult Trainer::recalibrated_accuracy(const Subnet& subnet, std::shared_ptr<const Dataset> split) const {
+  ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
+  recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution, recipe_.bn_calibration_images,
+                         options_.seed);
+  return evaluate(*extracted.network, std::move(split), profile_, subnet.resolution);
+}
+
 nlohmann::json Trainer::final_evaluation() {
   nlohmann::json results = {{"space", space_.name}, {"recipe", recipe_.name}, {"data", options_.data},
                             {"seed", options_.seed}, {"steps", position_.global_step}};
   const std::vector<NamedSubnet> extremes = {{"largest", phase_extreme_subnet(space_, trained_choices_, true)},
                                              {"smallest", phase_extreme_subnet(space_, trained_choices_, false)}};
   results.update(measure_each_once(*parallel_, extremes, "the final evaluation", [&](const Subnet& subnet) {
-    ExtractedNetwork extracted = extract_subnet(*supernet_, subnet);
-    recalibrate_batch_norm(*extracted.network, split_.train, profile_, subnet.resolution,
-                           recipe_.bn_calibration_images, options_.seed);
-    const EvalResult r = evaluate(*extracted.network, test_, profile_, subnet.resolution);
+    const EvalResult r = recalibrated_accuracy(subnet, test_);
     const SubnetCost cost = count_subnet(space_, subnet);
     return nlohmann::json{{"subnet", subnet_to_json(subnet)}, {"test_top1", r.top1}, {"test_top5", r.top5},
                           {"macs_m", cost.macs / 1e6}, {"params_m", static_cast<double>(cost.params) / 1e6}};
